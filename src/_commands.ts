@@ -1,0 +1,102 @@
+// What each CLI command does, as functions that return their output instead of printing it.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { BackendName, Diagnostic } from "./types.js";
+import { compileSite, readSource } from "./_compile.js";
+import { formatDiagnostic } from "./_diagnostics.js";
+import { writeOutput } from "./_write.js";
+import { renderCompare } from "./_compare-format.js";
+import { starterSite } from "./_init.js";
+import schemaJson from "../schema/site.schema.json" with { type: "json" };
+
+/** A command's result: text for stdout (data), text for stderr (messages), the exit code. */
+export interface Output {
+  stdout?: string;
+  stderr?: string;
+  code: number;
+}
+
+/** A usage mistake the argument parser cannot see (exit 2). */
+export class UsageError extends Error {}
+
+export async function render(o: { site: string; out: string; backends?: string[]; check: boolean; stdout: boolean }): Promise<Output> {
+  const backends = o.backends as BackendName[] | undefined;
+  if (o.stdout && o.check) throw new UsageError("--stdout and --check cannot be combined");
+  if (o.stdout && backends?.length !== 1) throw new UsageError("--stdout prints one backend: add exactly one --backend (nginx, apache, caddy or traefik)");
+  const compiled = compile(o.site, backends);
+  if (!compiled.files) return failed(compiled.diagnostics);
+  const warnings = messages(compiled.diagnostics);
+  if (o.stdout) {
+    // Traefik's static file is a different document; --stdout prints the dynamic configuration.
+    const files = compiled.files.filter((f) => f.backend === backends![0] && !f.path.startsWith("traefik/static/"));
+    return { stdout: files.map((f) => f.contents).join("\n"), stderr: warnings, code: 0 };
+  }
+  const out = resolve(o.out);
+  if (o.check) {
+    // The diff library is loaded only for --check.
+    const { checkDrift } = await import("./_drift.js");
+    const drift = checkDrift(out, compiled.files);
+    if (drift.length === 0) return { stderr: `${warnings}${o.out}: up to date (${compiled.files.length} files)\n`, code: 0 };
+    const list = drift.map((d) => `${d.path} (${d.kind})`).join(", ");
+    return { stdout: drift.map((d) => d.diff).join(""), stderr: `${warnings}${o.out}: ${drift.length} file(s) differ from what ${o.site} renders: ${list}\nRun "mxproxy render ${o.site} --out ${o.out}" to update them.\n`, code: 1 };
+  }
+  const result = writeOutput(out, compiled.files);
+  const summary = `${o.out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""}\n`;
+  return { stderr: warnings + summary, code: 0 };
+}
+
+export function validate(o: { site: string; format: "text" | "json"; backends?: string[] }): Output {
+  const compiled = compile(o.site, o.backends as BackendName[] | undefined);
+  const errors = compiled.diagnostics.filter((d) => d.severity === "error").length;
+  if (o.format === "json") {
+    return { stdout: JSON.stringify(compiled.diagnostics, null, 2) + "\n", code: errors > 0 ? 1 : 0 };
+  }
+  if (errors > 0) return failed(compiled.diagnostics);
+  const sites = compiled.plan!.sites.length;
+  return { stderr: `${messages(compiled.diagnostics)}${o.site}: valid (${sites} site${sites === 1 ? "" : "s"})\n`, code: 0 };
+}
+
+export function schema(): Output {
+  return { stdout: JSON.stringify(schemaJson, null, 2) + "\n", code: 0 };
+}
+
+export function compareCmd(o: { site: string; format: "table" | "json" | "markdown" }): Output {
+  const compiled = compile(o.site);
+  if (!compiled.plan) return failed(compiled.diagnostics);
+  return { stdout: renderCompare(compiled.plan, o.format, color(process.stdout)), code: 0 };
+}
+
+export function init(o: { file: string; serverName: string; host?: string; upstream: string; force: boolean }): Output {
+  const text = starterSite({ serverName: o.serverName, host: o.host ?? `matrix.${o.serverName}`, upstream: o.upstream });
+  // The starter must itself be valid: options go through the same validation as any file.
+  const compiled = compileSite(o.file, text);
+  if (!compiled.plan) return failed(compiled.diagnostics, "the options given to init do not make a valid site file:\n");
+  if (existsSync(o.file) && !o.force) return { stderr: `mxproxy: ${o.file} already exists (use --force to overwrite it)\n`, code: 1 };
+  writeFileSync(o.file, text);
+  return { stderr: `${o.file}: written; edit it, then run: mxproxy render ${o.file} --out out/\n`, code: 0 };
+}
+
+// --- internal ---
+
+function compile(site: string, backends?: BackendName[]) {
+  const name = site === "-" ? "<stdin>" : site;
+  const text = site === "-" ? readFileSync(0, "utf8") : readSource(site);
+  if (typeof text !== "string") return { diagnostics: [text] as Diagnostic[] };
+  return compileSite(name, text, backends);
+}
+
+function failed(diagnostics: Diagnostic[], prefix = ""): Output {
+  const n = diagnostics.filter((d) => d.severity === "error").length;
+  return { stderr: `${prefix}${messages(diagnostics)}${n} problem${n === 1 ? "" : "s"} found; nothing was written.\n`, code: 1 };
+}
+
+function messages(diagnostics: Diagnostic[]): string {
+  const paint = color(process.stderr);
+  return diagnostics.map((d) => paint(formatDiagnostic(d), d.severity) + "\n").join("");
+}
+
+/** color returns a painter that colours only on a TTY and only without NO_COLOR. */
+function color(stream: NodeJS.WriteStream): (text: string, kind?: string) => string {
+  const on = stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  return (text, kind = "error") => (on ? `\u001b[${kind === "error" ? 31 : 33}m${text}\u001b[39m` : text);
+}

@@ -1,0 +1,44 @@
+// The whole pure pipeline in one call, for the CLI and library users.
+import { readFileSync, statSync } from "node:fs";
+import type { BackendName, Diagnostic, Plan, RenderedFile } from "./types.js";
+import { loadSite, MAX_INPUT_BYTES } from "./_load.js";
+import { validateSite } from "./_validate.js";
+import { planSite } from "./_plan.js";
+import { renderPlan } from "./_render.js";
+import { sortDiagnostics } from "./_diagnostics.js";
+
+/** Result of compiling a site file: diagnostics always; plan and files when there is no error. */
+export interface Compiled {
+  diagnostics: Diagnostic[];
+  plan?: Plan;
+  files?: RenderedFile[];
+}
+
+/** compileSite validates, plans and renders YAML text that came from `file`. */
+export function compileSite(file: string, text: string, backends?: BackendName[]): Compiled {
+  const loaded = loadSite(file, text);
+  const { input, diagnostics } = validateSite(loaded, backends);
+  if (!input) return { diagnostics: sortDiagnostics(diagnostics) };
+  const plan = planSite(input, file);
+  return { diagnostics: sortDiagnostics(diagnostics), plan, files: renderPlan(plan, { backends }) };
+}
+
+/** compileFile reads `file` (refusing folders, missing and huge files with a positioned error). */
+export function compileFile(file: string, backends?: BackendName[]): Compiled {
+  const text = readSource(file);
+  return typeof text === "string" ? compileSite(file, text, backends) : { diagnostics: [text] };
+}
+
+/** readSource reads a site file as UTF-8 text, or returns the problem as a diagnostic. */
+export function readSource(file: string): string | Diagnostic {
+  const problem = (message: string): Diagnostic => ({ file, line: 1, column: 1, path: "", message, severity: "error" });
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return problem("is a folder (expected a YAML site file)");
+    if (st.size > MAX_INPUT_BYTES) return problem(`is larger than ${MAX_INPUT_BYTES / 1048576} MiB (a site file is a few KB per site)`);
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return problem(code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message);
+  }
+}

@@ -1,0 +1,63 @@
+// One escaping function per backend syntax. Templates receive only values that went through
+// these; Handlebars runs with noEscape, since HTML escaping is wrong for config files.
+// A value made only of BARE characters needs no quotes in any of the syntaxes and stays readable.
+// Each rule below was checked against the real parser (test/escape.test.ts runs them).
+
+const BARE = /^[A-Za-z0-9._/:@+=,*-]+$/;
+
+/**
+ * nginxString quotes a value as an nginx single-quoted string. nginx unescapes \' \" \\ (and
+ * \t \r \n) inside quotes and keeps other backslashes; `$` starts a variable and has no escape,
+ * so callers must never pass a `$` (the canonical JSON writes it as \u0024; names cannot hold it).
+ */
+export function nginxString(value: string): string {
+  if (BARE.test(value)) return value;
+  if (value.includes("$")) throw new Error(`internal: nginx cannot quote "$" in ${JSON.stringify(value)}`);
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * apacheString quotes a value for an Apache directive argument. The config reader turns \\ into
+ * \ and \" into "; a value that is also an ap_expr string (ErrorDocument) gets `expr: true`, which
+ * additionally escapes \ $ % for the expression parser and writes newlines as \n.
+ */
+export function apacheString(value: string, opts: { expr?: boolean } = {}): string {
+  if (!opts.expr && BARE.test(value)) return value;
+  let v = value;
+  if (opts.expr) v = v.replace(/\\/g, "\\\\").replace(/([$%])/g, "\\$1").replace(/\n/g, "\\n");
+  else if (/[\n\r]/.test(v)) throw new Error(`internal: Apache arguments cannot hold a newline: ${JSON.stringify(value)}`);
+  return `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * caddyRaw quotes a value as a Caddyfile backtick token, whose content is taken literally (no
+ * escapes at all); a backtick cannot appear, and `{…}` would be read as a placeholder, so
+ * callers pass canonical JSON or names, which hold neither inside strings.
+ */
+export function caddyRaw(value: string): string {
+  if (value.includes("`")) throw new Error(`internal: Caddy backtick token cannot hold a backtick: ${JSON.stringify(value)}`);
+  return "`" + value + "`";
+}
+
+/**
+ * caddyToken quotes a value as one Caddyfile token: a backtick token (content literal) when it
+ * holds no backtick, else a double-quoted one, where \" is the only escape. Values never hold
+ * `{`/`}` (the schema refuses them in paths; Caddy would read placeholders).
+ */
+export function caddyToken(value: string): string {
+  if (BARE.test(value)) return value;
+  if (/[\n\r{}]/.test(value)) throw new Error(`internal: Caddy token cannot hold a newline or brace: ${JSON.stringify(value)}`);
+  if (!value.includes("`")) return "`" + value + "`";
+  if (/\\"/.test(value)) throw new Error(`internal: Caddy cannot quote a backslash before a quote: ${JSON.stringify(value)}`);
+  return `"${value.replace(/"/g, '\\"')}"`;
+}
+
+/** yamlString writes a YAML double-quoted scalar; JSON string syntax is valid YAML 1.2. */
+export function yamlString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** regexLiteral escapes a string for use inside a PCRE/RE2/Go regular expression. */
+export function regexLiteral(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

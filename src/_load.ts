@@ -1,0 +1,92 @@
+// Stage 1: text → plain value plus the position of every node. The `yaml` package is used rather
+// than js-yaml because it keeps a source range on every node, which is what lets every later
+// error name the line and column of the offending key or value.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import type { Diagnostic, LoadedSite, Position } from "./types.js";
+import { joinPath } from "./_diagnostics.js";
+
+/** Inputs larger than this are refused before parsing (a site file is a few KB per site). */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/** Aliases allowed per document: enough for real anchors, far too few for an alias bomb. */
+const MAX_ALIASES = 1000;
+
+/** loadSite parses YAML text (already read from `file`) and records node positions. */
+export function loadSite(file: string, text: string): LoadedSite {
+  const positions: LoadedSite["positions"] = new Map();
+  const problem = (line: number, column: number, message: string): LoadedSite => ({
+    file,
+    value: undefined,
+    positions,
+    diagnostics: [{ file, line, column, path: "", message, severity: "error" }],
+  });
+  if (text.length > MAX_INPUT_BYTES) return problem(1, 1, `the file is larger than ${MAX_INPUT_BYTES / 1048576} MiB (a site file is a few KB per site)`);
+  const nul = text.indexOf("\0");
+  if (nul >= 0) {
+    const at = positionOf(text, nul);
+    return problem(at.line, at.column, "the file contains a NUL byte: it is binary, not a YAML text file");
+  }
+  if (text.trim() === "") return problem(1, 1, "the file is empty (expected a YAML mapping with version: 1 and sites:)");
+
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
+  const diagnostics: Diagnostic[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return { file, line: pos.line, column: pos.col, path: "", message: yamlMessage(e.message), severity: "error" };
+  });
+  if (diagnostics.length > 0) return { file, value: undefined, positions, diagnostics };
+
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  if (doc.contents) walk(doc.contents, "", at, positions);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    return problem(1, 1, `${(e as Error).message} (aliases are limited to ${MAX_ALIASES} expansions)`);
+  }
+  return { file, value, positions, diagnostics };
+}
+
+// --- internal ---
+
+function walk(node: Node, path: string, at: (offset: number) => Position, out: LoadedSite["positions"]): void {
+  const range = node.range;
+  if (range) out.set(path, { ...out.get(path), value: at(range[0]) });
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const child = joinPath(path, key);
+      const keyPos = keyNode?.range ? at(keyNode.range[0]) : undefined;
+      const valueNode = pair.value as Node | null;
+      if (valueNode && valueNode.range) {
+        out.set(child, { key: keyPos, value: at(valueNode.range[0]) });
+        walk(valueNode, child, at, out);
+      } else if (keyPos) {
+        out.set(child, { key: keyPos, value: keyPos });
+      }
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      if (item && (item as Node).range) walk(item as Node, joinPath(path, i), at, out);
+    });
+  }
+}
+
+/** yamlMessage keeps the first sentence of a `yaml` error, without its "at line" suffix. */
+function yamlMessage(message: string): string {
+  const first = message.split("\n")[0] ?? message;
+  return "YAML syntax: " + first.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+function positionOf(text: string, offset: number): Position {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}

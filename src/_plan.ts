@@ -1,0 +1,68 @@
+// Stage 3: validated input → Plan. Every default and derived value is decided here, once, so
+// all backends (and the conformance probes) work from the same facts.
+import { createHash } from "node:crypto";
+import { domainToASCII } from "node:url";
+import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "./types.js";
+import { canonicalJson } from "./_json.js";
+import { mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
+import { VERSION } from "./_version.js";
+
+/** planSite builds the Plan for a validated site file. `source` is the input's file name. */
+export function planSite(input: SiteFileInput, source: string): Plan {
+  const sites = input.sites.map((raw, index) => planOne(mergeSite(input.defaults, raw), index));
+  const backends = input.backends ?? {};
+  const hash = createHash("sha256").update(JSON.stringify({ sites, backends })).digest("hex").slice(0, 16);
+  return { generator: `mxproxy ${VERSION}`, source: baseName(source), hash, sites, backends };
+}
+
+// --- internal ---
+
+function planOne(site: SiteInput, index: number): SitePlan {
+  const hs = site.homeserver!;
+  const serverName = domainToASCII(site.server_name.toLowerCase());
+  const host = domainToASCII(hs.host!.toLowerCase());
+  const https = site.listen?.https ?? 443;
+  const http = site.listen?.http === false ? null : site.listen?.http ?? 80;
+  const fedPort = site.federation?.port ?? 443;
+  const maxUpload = hs.max_upload ?? "50M";
+  const timeout = hs.timeout ?? "600s";
+
+  const wellKnown: WellKnownDocument[] = [];
+  const client = site.well_known?.client;
+  if (client !== false) {
+    const { base_url, ...extra } = client ?? {};
+    const baseUrl = base_url ?? `https://${host}${https === 443 ? "" : `:${https}`}`;
+    wellKnown.push(doc("client", { "m.homeserver": { base_url: baseUrl }, ...extra }));
+  }
+  const server = site.well_known?.server;
+  const federationTarget = server === false ? null : server ?? `${host}:${fedPort}`;
+  if (federationTarget !== null) wellKnown.push(doc("server", { "m.server": federationTarget }));
+  if (site.well_known?.support) wellKnown.push(doc("support", site.well_known.support));
+
+  const tls: TlsPlan = site.tls && "cert" in site.tls ? { kind: "files", cert: site.tls.cert, key: site.tls.key } : { kind: "acme", ...(site.tls?.acme.email ? { email: site.tls.acme.email } : {}) };
+  return {
+    index,
+    serverName,
+    host,
+    sameHost: serverName === host,
+    upstream: parseUpstream(hs.upstream!) as Upstream,
+    maxUpload: { text: maxUpload, bytes: parseSize(maxUpload) },
+    timeout: { text: timeout, seconds: parseDuration(timeout) },
+    wellKnown,
+    federationTarget,
+    // Federation needs its own listener only when its port is not the HTTPS port already served.
+    federationListener: site.federation?.port !== undefined && site.federation.port !== https ? site.federation.port : null,
+    listen: { https, http },
+    tls,
+    backends: site.backends ?? {},
+  };
+}
+
+function doc(name: WellKnownDocument["name"], json: unknown): WellKnownDocument {
+  return { name, path: `/.well-known/matrix/${name}`, json, body: canonicalJson(json) };
+}
+
+function baseName(path: string): string {
+  if (path === "-") return "<stdin>";
+  return path.slice(path.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,107 @@
+// Stage 2b: the rules a JSON Schema cannot express — cross-site uniqueness, values that depend
+// on each other, and backend capabilities (Traefik cannot dial a unix socket).
+import { domainToASCII } from "node:url";
+import { isIP } from "node:net";
+import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "./types.js";
+import { diagnostic, show } from "./_diagnostics.js";
+import { schemaDiagnostics } from "./_schema.js";
+import { mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
+
+/** Result of validation: the typed input when there are no errors, and every problem found. */
+export interface Validated {
+  input?: SiteFileInput;
+  diagnostics: Diagnostic[];
+}
+
+/** validateSite checks a loaded file against the schema, then the semantic rules. */
+export function validateSite(loaded: LoadedSite, backends: BackendName[] = ["nginx", "apache", "caddy", "traefik"]): Validated {
+  if (loaded.diagnostics.length > 0) return { diagnostics: loaded.diagnostics };
+  if (loaded.value === null || typeof loaded.value !== "object" || Array.isArray(loaded.value)) {
+    return { diagnostics: [diagnostic(loaded, "", `the document is ${show(loaded.value)} (expected a mapping with version: 1 and sites:)`)] };
+  }
+  const schemaErrors = schemaDiagnostics(loaded);
+  if (schemaErrors.length > 0) return { diagnostics: schemaErrors };
+  const input = loaded.value as SiteFileInput;
+  const diagnostics = semantic(loaded, input, backends);
+  return diagnostics.some((d) => d.severity === "error") ? { diagnostics } : { input, diagnostics };
+}
+
+// --- internal ---
+
+function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendName[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const err = (path: string, message: string, prefer: "key" | "value" = "value") => out.push(diagnostic(loaded, path, message, prefer));
+  const names = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const previous = names.get(name);
+    if (previous !== undefined) err(path, `${show(name)} is already used at ${previous} (server names and homeserver hosts must be unique across sites)`);
+    else names.set(name, path);
+  };
+
+  input.sites.forEach((raw, i) => {
+    const at = `sites[${i}]`;
+    const site = mergeSite(input.defaults, raw) as SiteInput;
+    const serverName = hostname(site.server_name, `${at}.server_name`, err);
+    const host = hostname(site.homeserver?.host ?? "", `${at}.homeserver.host`, err);
+    if (serverName) claim(serverName, `${at}.server_name`);
+    if (host && host !== serverName) claim(host, `${at}.homeserver.host`);
+
+    const upstreamPath = raw.homeserver?.upstream !== undefined ? `${at}.homeserver.upstream` : "defaults.homeserver.upstream";
+    const upstream = site.homeserver?.upstream;
+    if (upstream === undefined) err(`${at}.homeserver`, `missing required key "upstream" (for example upstream: http://127.0.0.1:6167), here or in defaults.homeserver`);
+    else {
+      const parsed = parseUpstream(upstream);
+      if (typeof parsed === "string") err(upstreamPath, `${show(upstream)} ${parsed}`);
+      else if (parsed.kind === "unix" && backends.includes("traefik") && !site.backends?.traefik?.upstream && !input.backends?.traefik?.upstream) {
+        err(upstreamPath, `${show(upstream)} is a unix socket, which Traefik cannot dial (set backends.traefik.upstream to a TCP address such as http://127.0.0.1:6167, or render without --backend traefik)`);
+      }
+    }
+    const sizePath = raw.homeserver?.max_upload !== undefined ? `${at}.homeserver.max_upload` : "defaults.homeserver.max_upload";
+    if (site.homeserver?.max_upload !== undefined && parseSize(site.homeserver.max_upload) > MAX_UPLOAD_BYTES) {
+      err(sizePath, `${show(site.homeserver.max_upload)} is too large (expected at most 2G: Apache and nginx limits stop at 2 GiB)`);
+    }
+    const timePath = raw.homeserver?.timeout !== undefined ? `${at}.homeserver.timeout` : "defaults.homeserver.timeout";
+    if (site.homeserver?.timeout !== undefined && parseDuration(site.homeserver.timeout) > MAX_TIMEOUT_SECONDS) {
+      err(timePath, `${show(site.homeserver.timeout)} is too long (expected at most 24h)`);
+    }
+    checkPorts(site, at, err);
+    checkServer(site, host, at, err);
+    const traefik = { ...input.backends?.traefik, ...site.backends?.traefik };
+    if (backends.includes("traefik") && traefik.well_known === "static" && !traefik.static_url) {
+      err(site.backends?.traefik ? `${at}.backends.traefik.well_known` : "backends.traefik.well_known", `well_known: static needs static_url (the address of a file server that serves out/well-known/${serverName ?? "SERVER_NAME"}/)`);
+    }
+  });
+  return out;
+}
+
+type Report = (path: string, message: string, prefer?: "key" | "value") => void;
+
+/** hostname converts an IDN to its ASCII form and checks the DNS limits on the result. */
+function hostname(name: string, path: string, err: Report): string | undefined {
+  const ascii = domainToASCII(name.toLowerCase());
+  if (ascii === "" || ascii.length > 253 || ascii.split(".").some((l) => l.length === 0 || l.length > 63) || isIP(ascii) !== 0) {
+    err(path, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
+    return undefined;
+  }
+  return ascii;
+}
+
+function checkPorts(site: SiteInput, at: string, err: Report): void {
+  const https = site.listen?.https ?? 443;
+  const http = site.listen?.http === false ? null : site.listen?.http ?? 80;
+  if (http === https) err(`${at}.listen.http`, `${http} is also listen.https (expected a different port, or false)`);
+  const fed = site.federation?.port;
+  if (fed !== undefined && http !== null && fed === http) err(`${at}.federation.port`, `${fed} is also listen.http, which only redirects (expected listen.https, 8448 or another free port)`);
+}
+
+function checkServer(site: SiteInput, host: string | undefined, at: string, err: Report): void {
+  const server = site.well_known?.server;
+  const fed = site.federation?.port;
+  if (typeof server !== "string" || fed === undefined || !host) return;
+  const sep = server.lastIndexOf(":");
+  const serverHost = domainToASCII(server.slice(0, sep).toLowerCase());
+  const port = Number(server.slice(sep + 1));
+  if (serverHost === host && port !== fed) {
+    err(`${at}.well_known.server`, `${show(server)} points at port ${port} but federation.port is ${fed} (expected ${host}:${fed}, or drop one of the two)`);
+  }
+}

@@ -1,0 +1,4 @@
+// The generator version written into every provenance header.
+import pkg from "../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;

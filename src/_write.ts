@@ -1,0 +1,107 @@
+// Stage 5: files in memory → disk, atomically and without touching anything that is not ours.
+// Which files are ours is recorded in OUT/.mxproxy-manifest.json (written last).
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import type { RenderedFile } from "./types.js";
+
+export const MANIFEST = ".mxproxy-manifest.json";
+
+/** An output problem (unwritable target, foreign file, symlink): exit 1, nothing half-written. */
+export class OutputError extends Error {
+  override name = "OutputError";
+}
+
+/** What a write did, for the CLI's summary. */
+export interface WriteResult {
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+/** writeOutput writes `files` under `outDir` via temp file + rename, after checking every target. */
+export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult {
+  const previous = readManifest(outDir);
+  const result: WriteResult = { written: [], unchanged: [], removed: [] };
+  const todo: RenderedFile[] = [];
+  for (const f of files) {
+    const target = join(outDir, f.path);
+    const current = readIfFile(outDir, f.path);
+    if (current === f.contents) result.unchanged.push(f.path);
+    else if (current !== undefined && !previous.has(f.path)) {
+      throw new OutputError(`${target} exists and was not written by mxproxy (move it away or choose another --out); nothing was written`);
+    } else todo.push(f);
+  }
+  const rendered = new Set(files.map((f) => f.path));
+  const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
+  for (const f of todo) {
+    atomicWrite(join(outDir, f.path), f.contents);
+    result.written.push(f.path);
+  }
+  for (const p of stale) {
+    unlinkSync(join(outDir, p));
+    result.removed.push(p);
+  }
+  const manifest = JSON.stringify({ generator: "mxproxy", files: [...rendered].sort() }, null, 2) + "\n";
+  if (readIfFile(outDir, MANIFEST) !== manifest) atomicWrite(join(outDir, MANIFEST), manifest);
+  return result;
+}
+
+/** readManifest lists the files a previous render wrote (empty when there was none). */
+export function readManifest(outDir: string): Set<string> {
+  const text = readIfFile(outDir, MANIFEST);
+  if (text === undefined) return new Set();
+  try {
+    const files = (JSON.parse(text) as { files?: unknown }).files;
+    return new Set(Array.isArray(files) ? files.filter((f): f is string => typeof f === "string" && safeRelative(f)) : []);
+  } catch {
+    throw new OutputError(`${join(outDir, MANIFEST)} is not valid JSON (delete it to start over)`);
+  }
+}
+
+/** readIfFile returns a file's text, undefined when absent; symlinks and folders are errors. */
+export function readIfFile(outDir: string, rel: string): string | undefined {
+  let path = outDir;
+  for (const part of rel.split("/")) {
+    path = join(path, part);
+    const st = lstatOrUndefined(path);
+    if (st === undefined) return undefined;
+    if (st.isSymbolicLink()) throw new OutputError(`${path} is a symbolic link; mxproxy does not write through links (replace it with a real ${part === rel.split("/").pop() ? "file" : "folder"})`);
+    if (path !== join(outDir, rel) && !st.isDirectory()) throw new OutputError(`${path} is a file where mxproxy needs a folder`);
+    if (path === join(outDir, rel) && !st.isFile()) throw new OutputError(`${path} is not a regular file (mxproxy needs to write a file there)`);
+  }
+  return readFileSync(path, "utf8");
+}
+
+// --- internal ---
+
+function atomicWrite(target: string, contents: string): void {
+  const dir = dirname(target);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${target.slice(dir.length + 1)}.mxproxy-tmp-${process.pid}`);
+    const fd = openSync(tmp, "w", 0o644);
+    try {
+      // No fsync: rename is atomic against a killed process, which is the case we promise.
+      writeSync(fd, contents);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new OutputError(`cannot write ${target}: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message}`);
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new OutputError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+function safeRelative(p: string): boolean {
+  return p !== "" && !p.startsWith("/") && !p.split("/").includes("..") && relative(".", p).split(sep)[0] !== "..";
+}
