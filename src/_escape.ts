@@ -30,26 +30,19 @@ export function apacheString(value: string, opts: { expr?: boolean } = {}): stri
 }
 
 /**
- * caddyRaw quotes a value as a Caddyfile backtick token, whose content is taken literally (no
- * escapes at all); a backtick cannot appear, and `{…}` would be read as a placeholder, so
- * callers pass canonical JSON or names, which hold neither inside strings.
- */
-export function caddyRaw(value: string): string {
-  if (value.includes("`")) throw new Error(`internal: Caddy backtick token cannot hold a backtick: ${JSON.stringify(value)}`);
-  return "`" + value + "`";
-}
-
-/**
- * caddyToken quotes a value as one Caddyfile token: a backtick token (content literal) when it
- * holds no backtick, else a double-quoted one, where \" is the only escape. Values never hold
- * `{`/`}` (the schema refuses them in paths; Caddy would read placeholders).
+ * caddyToken quotes a value as one Caddyfile token. In a double-quoted token the lexer turns \"
+ * into " and keeps every other backslash with the character after it, so a value is safe there
+ * when each run of backslashes before a quote (or at the end) is even; otherwise a backtick
+ * token (taken literally, ended by the next backtick) is used. `caddy fmt` (2.6) leaves double
+ * quotes alone but re-indents braces inside backticks, so double quotes come first. Values
+ * never hold `{` or `}` inside strings (Caddy reads placeholders there, and {$VAR} anywhere):
+ * the schema refuses them in paths and the canonical JSON writes them as \u escapes.
  */
 export function caddyToken(value: string): string {
   if (BARE.test(value)) return value;
-  if (/[\n\r{}]/.test(value)) throw new Error(`internal: Caddy token cannot hold a newline or brace: ${JSON.stringify(value)}`);
-  if (!value.includes("`")) return "`" + value + "`";
-  if (/\\"/.test(value)) throw new Error(`internal: Caddy cannot quote a backslash before a quote: ${JSON.stringify(value)}`);
-  return `"${value.replace(/"/g, '\\"')}"`;
+  if (!/(^|[^\\])(\\\\)*\\("|$)/.test(value)) return `"${value.replace(/"/g, '\\"')}"`;
+  if (!value.includes("`") && !/[{}]/.test(value)) return "`" + value + "`";
+  throw new Error(`internal: Caddy cannot quote ${JSON.stringify(value)}`);
 }
 
 /** yamlString writes a YAML double-quoted scalar; JSON string syntax is valid YAML 1.2. */

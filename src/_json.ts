@@ -3,10 +3,11 @@
 //
 // Two choices make the bytes safe to inline in any config syntax:
 //  - Inside JSON strings only printable ASCII is written raw, minus `$` (nginx interpolates it
-//    and has no escape), `{` `}` (Caddy placeholders) and backtick (Caddy's raw-string quote).
-//    Those and every non-ASCII or invisible character are written as \uXXXX, which any JSON
-//    parser turns back into the same value. The remaining structure ({ } outside strings,
-//    quotes, backslashes, newlines) is escaped per backend by src/_escape.ts.
+//    and has no escape), `{` `}` (Caddy placeholders) and `"` (Caddy's quoted tokens cannot hold
+//    a backslash before a quote, so \" is avoided). Those and every non-ASCII or invisible
+//    character are written as \uXXXX, which any JSON parser turns back into the same value. The
+//    remaining structure ({ } outside strings, quotes, backslashes, newlines) is escaped per
+//    backend by src/_escape.ts.
 //  - The layout is what prettier's JSON printer produces (objects expanded, short arrays on one
 //    line), so formatting tools leave committed output alone.
 
@@ -23,8 +24,8 @@ export function jsonString(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const ch = s[i]!;
-    if (ch === '"' || ch === "\\") out += "\\" + ch;
-    else if (c >= 0x20 && c <= 0x7e && ch !== "$" && ch !== "{" && ch !== "}" && ch !== "`") out += ch;
+    if (ch === "\\") out += "\\\\";
+    else if (c >= 0x20 && c <= 0x7e && ch !== '"' && ch !== "$" && ch !== "{" && ch !== "}") out += ch;
     else out += SHORT[ch] ?? "\\u" + c.toString(16).padStart(4, "0");
   }
   return out + '"';

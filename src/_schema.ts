@@ -33,8 +33,12 @@ function translate(loaded: LoadedSite, errors: Err[]): Diagnostic[] {
     byPath.set(key, out);
     rank.set(key, r);
   }
-  // When a node has a specific error, drop the generic "not"/"oneOf" one on the same node.
-  return [...byPath.values()];
+  // A missing key next to an unknown near-miss ("hots" for "host") is one mistake: keep the hint.
+  const out = [...byPath.values()];
+  return out.filter((d) => {
+    const m = /^missing required key "([^"]+)"/.exec(d.message);
+    return !m || !out.some((o) => o.path.startsWith(d.path) && o.message.includes(`did you mean "${m[1]}"`));
+  });
 }
 
 function message(loaded: LoadedSite, e: Err): Diagnostic | undefined {
@@ -47,7 +51,8 @@ function message(loaded: LoadedSite, e: Err): Diagnostic | undefined {
       const props = e.parentSchema?.properties as Record<string, { examples?: unknown[] }> | undefined;
       const example = exampleOf(props?.[missing]);
       const hint = example !== undefined ? ` (for example ${missing}: ${example})` : "";
-      return diagnostic(loaded, path, `missing required key "${missing}"${hint}`);
+      // Point at the parent's key (`homeserver:`), or for a list item at its first line.
+      return diagnostic(loaded, path, `missing required key "${missing}"${hint}`, "key");
     }
     case "additionalProperties": {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;

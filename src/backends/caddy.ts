@@ -1,7 +1,7 @@
 // Caddy 2.6: one complete Caddyfile for every site in the file.
 import type { Plan, RenderedFile, SitePlan } from "../types.js";
 import { CORS_HEADERS, httpsAuthority, hostNames, provenance } from "../_common.js";
-import { caddyRaw, caddyToken } from "../_escape.js";
+import { caddyToken } from "../_escape.js";
 import { template } from "../_templates.js";
 
 /** renderCaddy renders `caddy/Caddyfile`. */
@@ -24,7 +24,7 @@ function siteBlocks(site: SitePlan) {
   const documents = site.wellKnown.map((d) => ({
     path: d.path,
     headers: CORS_HEADERS.map(([name, value]) => ({ name, value: caddyToken(value) })),
-    body: caddyRaw(d.body),
+    body: caddyToken(d.body),
   }));
   const blank = { tls, redirect: null as string | null, documents: [] as unknown[], wellKnown404: false, notFound: false, proxy: null as unknown };
   const blocks = [];
