@@ -45,15 +45,19 @@ export async function render(o: { site: string; out: string; backends?: string[]
   return { stderr: warnings + summary, code: 0 };
 }
 
-export function validate(o: { site: string; format: "text" | "json"; backends?: string[] }): Output {
-  const compiled = compile(o.site, o.backends as BackendName[] | undefined);
-  const errors = compiled.diagnostics.filter((d) => d.severity === "error").length;
+export function validate(o: { sites: string[]; format: "text" | "json"; backends?: string[] }): Output {
+  const results = o.sites.map((site) => ({ site, compiled: compile(site, o.backends as BackendName[] | undefined) }));
+  const diagnostics = results.flatMap((r) => r.compiled.diagnostics);
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (o.format === "json") {
-    return { stdout: JSON.stringify(compiled.diagnostics, null, 2) + "\n", code: errors > 0 ? 1 : 0 };
+    return { stdout: JSON.stringify(diagnostics, null, 2) + "\n", code: errors > 0 ? 1 : 0 };
   }
-  if (errors > 0) return failed(compiled.diagnostics);
-  const sites = compiled.plan!.sites.length;
-  return { stderr: `${messages(compiled.diagnostics)}${o.site}: valid (${sites} site${sites === 1 ? "" : "s"})\n`, code: 0 };
+  if (errors > 0) return failed(diagnostics);
+  const lines = results.map((r) => {
+    const sites = r.compiled.plan!.sites.length;
+    return `${r.site}: valid (${sites} site${sites === 1 ? "" : "s"})\n`;
+  });
+  return { stderr: messages(diagnostics) + lines.join(""), code: 0 };
 }
 
 export function schema(): Output {

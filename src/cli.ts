@@ -31,16 +31,16 @@ function cli(argv: string[]): Argv {
       async (a) => emit(await run.render({ site: a.site!, out: a.out, backends: a.backend, check: a.check, stdout: a.stdout })),
     )
     .command(
-      "validate <site>",
-      "Check SITE against the schema and the semantic rules; write nothing",
+      "validate <site..>",
+      "Check site files against the schema and the semantic rules; write nothing",
       (y) =>
         y
-          .positional("site", { type: "string", describe: "site file (YAML), or - for standard input", demandOption: true })
+          .positional("site", { type: "string", array: true, describe: "site files (YAML), or - for standard input", demandOption: true })
           .option("format", { type: "string", choices: ["text", "json"], default: "text", describe: "text for people, json ({file,line,column,path,message}[]) for editors and CI" })
           .option("backend", { alias: "b", type: "string", array: true, choices: BACKENDS, describe: "only apply the rules of these backends" })
           .example("$0 validate site.yaml", "print every problem as FILE:LINE:COL path: message")
           .example("cat site.yaml | $0 validate - --format json", "machine-readable diagnostics"),
-      (a) => emit(run.validate({ site: a.site!, format: a.format as "text" | "json", backends: a.backend })),
+      (a) => emit(run.validate({ sites: a.site as string[], format: a.format as "text" | "json", backends: a.backend })),
     )
     .command("schema", "Print the JSON Schema of site files (for editors and yaml-language-server)", (y) => y.example("$0 schema > site.schema.json", "save the schema"), () => emit(run.schema()))
     .command(
@@ -67,6 +67,9 @@ function cli(argv: string[]): Argv {
           .example("$0 init --server-name example.org", "create site.yaml for example.org"),
       (a) => emit(run.init({ file: a.file!, serverName: a["server-name"], host: a.host, upstream: a.upstream, force: a.force })),
     )
+    .example("$0 init --server-name example.org", "write a starter site.yaml")
+    .example("$0 render site.yaml --out out/", "render all four backends into out/")
+    .example("$0 render site.yaml --out out/ --check", "CI: fail with a diff when out/ is stale")
     .completion("completion", "Print a bash/zsh completion script (source it from your shell profile)")
     .demandCommand(1, "Name a command: render, validate, schema, compare or init.")
     .strict()
