@@ -16,6 +16,9 @@ export interface Output {
   code: number;
 }
 
+/** How the CLI names standard input (given as "-"). */
+export const STDIN = "<stdin>";
+
 /** A usage mistake the argument parser cannot see (exit 2). */
 export class UsageError extends Error {}
 
@@ -83,10 +86,9 @@ export function init(o: { file: string; serverName: string; host?: string; upstr
 // --- internal ---
 
 function compile(site: string, backends?: BackendName[]) {
-  const name = site === "-" ? "<stdin>" : site;
-  const text = site === "-" ? readFileSync(0, "utf8") : readSource(site);
+  const text = site === STDIN ? readFileSync(0, "utf8") : readSource(site);
   if (typeof text !== "string") return { diagnostics: [text] as Diagnostic[] };
-  return compileSite(name, text, backends);
+  return compileSite(site, text, backends);
 }
 
 function failed(diagnostics: Diagnostic[], prefix = ""): Output {

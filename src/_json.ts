@@ -35,28 +35,62 @@ export function jsonString(s: string): string {
 
 const SHORT: Record<string, string> = { "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-/** print renders `value` starting at column `col` of a line indented by `indent` spaces. */
-function print(value: unknown, indent: number, col: number): string {
+/**
+ * print renders `value` starting at column `col`, on a line indented by `indent` spaces;
+ * `trail` is 1 when a comma follows on the same line (prettier counts it when measuring).
+ */
+function print(value: unknown, indent: number, col: number, trail = 0): string {
   if (value === null || typeof value === "boolean") return String(value);
-  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : "null";
+  // prettier writes exponents without "+" (1e21); JSON parsers read both.
+  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value).replace("e+", "e") : "null";
   if (typeof value === "string") return jsonString(value);
   const pad = " ".repeat(indent + 2);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    const items = value.map((v) => print(v, indent + 2, indent + 2));
+    const items = value.map((v, i) => print(v, indent + 2, indent + 2, i < value.length - 1 ? 1 : 0));
     const flat = `[${items.join(", ")}]`;
-    // A trailing comma may follow on the same line; prettier counts it when deciding to break.
-    if (!items.some((i) => i.includes("\n")) && col + flat.length + 1 <= PRINT_WIDTH) return flat;
+    if (!items.some((i) => i.includes("\n")) && !breaksAlways(value) && col + flat.length + trail <= PRINT_WIDTH) return flat;
+    if (value.length > 1 && value.every((v) => typeof v === "number")) return `[\n${pad}${fill(items, indent + 2)}\n${" ".repeat(indent)}]`;
     return `[\n${items.map((i) => pad + i).join(",\n")}\n${" ".repeat(indent)}]`;
   }
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return "{}";
-    const lines = entries.map(([k, v]) => {
+    // Objects stay expanded: prettier keeps an object broken when its source was.
+    const lines = entries.map(([k, v], i) => {
       const key = `${jsonString(k)}: `;
-      return pad + key + print(v, indent + 2, indent + 2 + key.length);
+      return pad + key + print(v, indent + 2, indent + 2 + key.length, i < entries.length - 1 ? 1 : 0);
     });
     return `{\n${lines.join(",\n")}\n${" ".repeat(indent)}}`;
   }
   return "null";
+}
+
+/** prettier breaks an array of several arrays (each with 2+ items) or several 2+-key objects. */
+function breaksAlways(value: unknown[]): boolean {
+  const kind = (v: unknown) => (Array.isArray(v) ? (v.length > 1 ? "array" : "") : v !== null && typeof v === "object" ? (Object.keys(v).length > 1 ? "object" : "") : "");
+  const first = kind(value[0]);
+  return value.length > 1 && first !== "" && value.every((v) => kind(v) === first);
+}
+
+/** fill lays out numbers as prettier's fill does: as many per line as fit, comma after each. */
+function fill(items: string[], start: number): string {
+  let out = "";
+  let pos = start;
+  items.forEach((item, i) => {
+    const content = i < items.length - 1 ? `${item},` : item;
+    out += content;
+    pos += content.length;
+    const next = items[i + 1];
+    if (next === undefined) return;
+    const nextContent = i + 1 < items.length - 1 ? `${next},` : next;
+    if (pos + 1 + nextContent.length <= PRINT_WIDTH) {
+      out += " ";
+      pos += 1;
+    } else {
+      out += "\n" + " ".repeat(start);
+      pos = start;
+    }
+  });
+  return out;
 }

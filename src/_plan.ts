@@ -63,6 +63,5 @@ function doc(name: WellKnownDocument["name"], json: unknown): WellKnownDocument 
 }
 
 function baseName(path: string): string {
-  if (path === "-") return "<stdin>";
   return path.slice(path.lastIndexOf("/") + 1);
 }

@@ -4,7 +4,9 @@ import { yamlString } from "./_escape.js";
 
 /** toYaml writes a mapping of plain data as YAML (no trailing newline). */
 export function toYaml(value: Record<string, unknown>): string {
-  return lines(value, 0).join("\n");
+  const out: string[] = [];
+  lines(value, 0, out);
+  return out.join("\n");
 }
 
 // --- internal ---
@@ -20,22 +22,24 @@ function isEmpty(v: unknown): boolean {
   return v !== null && typeof v === "object" && Object.keys(v as object).length === 0;
 }
 
-function lines(value: unknown, indent: number): string[] {
+/** lines appends `value`'s lines to `out` (one shared array: no spreads, which overflow the stack at 10,000 sites). */
+function lines(value: unknown, indent: number, out: string[]): void {
   const pad = " ".repeat(indent);
-  const out: string[] = [];
   if (Array.isArray(value)) {
     for (const item of value) {
       if (item !== null && typeof item === "object" && !isEmpty(item)) {
-        const inner = lines(item, indent + 2);
-        out.push(`${pad}- ${inner[0]!.trimStart()}`, ...inner.slice(1));
+        const first = out.length;
+        lines(item, indent + 2, out);
+        out[first] = `${pad}- ${out[first]!.trimStart()}`;
       } else out.push(`${pad}- ${isEmpty(item) ? (Array.isArray(item) ? "[]" : "{}") : scalar(item)}`);
     }
-    return out;
+    return;
   }
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const key = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? k : yamlString(k);
-    if (v !== null && typeof v === "object" && !isEmpty(v)) out.push(`${pad}${key}:`, ...lines(v, indent + 2));
-    else out.push(`${pad}${key}: ${isEmpty(v) ? (Array.isArray(v) ? "[]" : "{}") : scalar(v)}`);
+    if (v !== null && typeof v === "object" && !isEmpty(v)) {
+      out.push(`${pad}${key}:`);
+      lines(v, indent + 2, out);
+    } else out.push(`${pad}${key}: ${isEmpty(v) ? (Array.isArray(v) ? "[]" : "{}") : scalar(v)}`);
   }
-  return out;
 }

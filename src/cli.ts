@@ -96,7 +96,8 @@ function emit(out: run.Output): void {
 
 async function main(): Promise<void> {
   try {
-    await cli(hideBin(process.argv)).parseAsync();
+    // yargs drops a lone "-" positional; "<stdin>" survives and is what messages call it.
+    await cli(hideBin(process.argv).map((a) => (a === "-" ? run.STDIN : a))).parseAsync();
   } catch (e) {
     if (e instanceof OutputError) {
       process.stderr.write(`mxproxy: ${e.message}\n`);
