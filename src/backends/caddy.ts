@@ -13,11 +13,25 @@ export function renderCaddy(plan: Plan): RenderedFile[] {
     names: plan.sites.map((s) => s.serverName).join(", "),
     blocks,
     catchAll: httpPorts.map((p) => `http://:${p}`),
+    ports: globalPorts(plan),
   };
   return [{ path: "caddy/Caddyfile", backend: "caddy", contents: template("caddy/Caddyfile")(view) }];
 }
 
 // --- internal ---
+
+/**
+ * Caddy binds its HTTP port (80) for ACME and redirects even when no site uses it; http_port and
+ * https_port move it to the site file's ports (one value each: the first site's).
+ */
+function globalPorts(plan: Plan): string[] {
+  const first = plan.sites[0]!;
+  const out: string[] = [];
+  const http = first.listen.http ?? plan.sites.find((s) => s.listen.http !== null)?.listen.http;
+  if (http !== undefined && http !== null && http !== 80) out.push(`http_port ${http}`);
+  if (first.listen.https !== 443) out.push(`https_port ${first.listen.https}`);
+  return out;
+}
 
 function siteBlocks(site: SitePlan) {
   const tls = site.tls.kind === "files" ? [`${caddyToken(site.tls.cert)} ${caddyToken(site.tls.key)}`] : site.tls.email ? [site.tls.email] : [];
