@@ -24,8 +24,8 @@ function planOne(site: SiteInput, index: number): SitePlan {
   const https = site.listen?.https ?? 443;
   const http = site.listen?.http === false ? null : site.listen?.http ?? 80;
   const fedPort = site.federation?.port ?? 443;
-  const maxUpload = hs.max_upload ?? "50M";
-  const timeout = hs.timeout ?? "600s";
+  const maxUpload = String(hs.max_upload ?? "50M");
+  const timeout = String(hs.timeout ?? "600s");
 
   const wellKnown: WellKnownDocument[] = [];
   const client = site.well_known?.client;

@@ -6,17 +6,17 @@ import type { SiteInput, SiteSettingsInput, Upstream } from "./types.js";
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 export const MAX_TIMEOUT_SECONDS = 24 * 3600;
 
-/** parseSize reads `50M` as bytes (K, M, G are 1024-based, as in nginx). */
-export function parseSize(text: string): number {
-  const m = /^([0-9]+)([KkMmGg]?)$/.exec(text);
+/** parseSize reads `50M` (or a plain number of bytes) as bytes (K, M, G are 1024-based, as in nginx). */
+export function parseSize(text: string | number): number {
+  const m = /^([0-9]+)([KkMmGg]?)$/.exec(String(text));
   if (!m) return NaN;
   const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
   return Number(m[1]) * unit;
 }
 
-/** parseDuration reads `600s`, `10m`, `1h` or `600` as seconds. */
-export function parseDuration(text: string): number {
-  const m = /^([0-9]+)([smh]?)$/.exec(text);
+/** parseDuration reads `600s`, `10m`, `1h` or `600` (string or number) as seconds. */
+export function parseDuration(text: string | number): number {
+  const m = /^([0-9]+)([smh]?)$/.exec(String(text));
   if (!m) return NaN;
   return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600 }[m[2] as "" | "s" | "m" | "h"];
 }

@@ -66,8 +66,8 @@ export interface SiteSettingsInput {
   homeserver?: {
     host?: string;
     upstream?: string;
-    max_upload?: string;
-    timeout?: string;
+    max_upload?: string | number;
+    timeout?: string | number;
   };
   well_known?: {
     client?: WellKnownClientInput | false;
