@@ -82,7 +82,9 @@ function addSite(http: Http, site: SitePlan, id: string, opts: TraefikOptions, e
     const redirect: Record<string, unknown> = { scheme: "https", permanent: true };
     if (site.listen.https !== 443) redirect.port = String(site.listen.https);
     http.middlewares[`${id}-to-https`] = { redirectScheme: redirect };
-    http.routers[`${id}-to-https`] = { rule: hostNames(site).map(hostRule).join(" || "), entryPoints: [eps.http(site.listen.http)], middlewares: [`${id}-to-https`], service: "noop@internal" };
+    // Matrix clients must see CORS on a redirect on the way to a well-known document too.
+    http.middlewares[`${id}-redirect-cors`] = { headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } };
+    http.routers[`${id}-to-https`] = { rule: hostNames(site).map(hostRule).join(" || "), entryPoints: [eps.http(site.listen.http)], middlewares: [`${id}-redirect-cors`, `${id}-to-https`], service: "noop@internal" };
   }
 }
 
