@@ -92,5 +92,6 @@ function proxy(site: SitePlan) {
       upstreamTls.push("SSLProxyEngine on", "SSLProxyVerify require", "SSLProxyCheckPeerName on", "SSLProxyCACertificateFile /etc/ssl/certs/ca-certificates.crt");
     }
   }
-  return { maxBytes: site.maxUpload.bytes, target, timeout: site.timeout.seconds, upstreamTls };
+  const preserveHost = !(u.kind === "tcp" && u.scheme === "https");
+  return { maxBytes: site.maxUpload.bytes, target, timeout: site.timeout.seconds, upstreamTls, preserveHost };
 }
