@@ -1,9 +1,21 @@
-// Build: precompile templates/ into src/_generated/templates.ts, bundle the CLI and the library
-// with esbuild into dist/, and emit .d.ts files with tsc. Run by `npm start` and `npm test`.
-import { readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { execFileSync } from "node:child_process";
+// Build: precompile templates/ into src/_generated/templates.ts and the schema into
+// src/_generated/schema-validator.ts, bundle the CLI and the library with esbuild into dist/,
+// and emit .d.ts files with tsc. Run by `npm start` and `npm test`. Start-up time is a feature
+// (BENCH.md): most of what happens below exists to keep it low.
+//
+//   node scripts/build.mjs [--no-types] [--no-minify]
+//
+// dist/cli.js         the CLI's entry (src/cli-fast.ts), small; yargs and the rest in dist/chunks/
+// dist/cli-fast-run-HASH.cjs(.cache)  the render/validate fast path and its V8 code cache
+// dist/index.js       the library
+// dist/yaml.cjs       the `yaml` package, loaded only when the fast YAML reader gives up
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative, resolve } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
 import Handlebars from "handlebars";
+import Ajv from "ajv";
+import standaloneCode from "ajv/dist/standalone/index.js";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -17,7 +29,11 @@ function templatesModule() {
     for (const file of readdirSync(join(dir, backend)).sort()) {
       if (!file.endsWith(".hbs")) continue;
       const source = readFileSync(join(dir, backend, file), "utf8");
-      const spec = Handlebars.precompile(source, { noEscape: true, strict: true, preventIndent: false });
+      // Templates use only built-in helpers and no @data variables (@index, @first, ...); saying so
+      // lets Handlebars call the helpers directly and skip a data frame per #each iteration (about
+      // a fifth of render time). A template that needs either must fail here, not render wrong.
+      if (/\{\{[^}]*@/.test(source)) throw new Error(`build: templates/${backend}/${file} uses an @data variable; drop data: false in scripts/build.mjs`);
+      const spec = Handlebars.precompile(source, { noEscape: true, strict: true, preventIndent: false, data: false, knownHelpersOnly: true });
       const name = file.slice(0, -4);
       if (name.startsWith("_")) partials.push(`  ${JSON.stringify(`${backend}/${name}`)}: ${spec},`);
       else specs.push(`  ${JSON.stringify(`${backend}/${name}`)}: ${spec},`);
@@ -36,16 +52,207 @@ function templatesModule() {
   ].join("\n");
 }
 
-mkdirSync(join(root, "src/_generated"), { recursive: true });
-const generated = join(root, "src/_generated/templates.ts");
-const text = templatesModule();
-let old = "";
-try { old = readFileSync(generated, "utf8"); } catch {}
-if (old !== text) writeFileSync(generated, text);
+/**
+ * validatorModule compiles schema/site.schema.json to standalone validation code, so the CLI
+ * never loads ajv's compiler. The options are those src/_schema.ts translates errors for:
+ * allErrors, and verbose (errors carry parentSchema, where `x-expected` is read).
+ */
+function validatorModule() {
+  const schema = JSON.parse(readFileSync(join(root, "schema/site.schema.json"), "utf8"));
+  // Patterns go through __mxproxyPattern (defined below) rather than new RegExp.
+  const ascii = {};
+  const regExp = (source, flags) => {
+    const a = asciiPattern(source);
+    if (a !== undefined) ascii[source] = a;
+    return new RegExp(source, flags);
+  };
+  regExp.code = "__mxproxyPattern";
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, strictRequired: false, code: { source: true, esm: true, regExp } });
+  ajv.addKeyword("x-expected");
+  let code = standaloneCode(ajv, ajv.compile(schema)).replace(/^"use strict";/, "");
+  // The code may call ajv's small runtime helpers through require(); import them instead.
+  const imports = new Map();
+  code = code.replace(/require\("ajv\/dist\/runtime\/([a-z0-9]+)"\)\.default/gi, (_, name) => {
+    imports.set(name, `__ajv_${name}`);
+    return `__ajv_${name}`;
+  });
+  if (/\brequire\(/.test(code)) throw new Error("build: the standalone validator still calls require(); teach scripts/build.mjs that import");
+  // Errors carry parentSchema, so the code holds a copy of every subschema it refers to (most
+  // of the schema, several times over). Point those at the one schema object instead.
+  const paths = new Map();
+  (function walk(node, path) {
+    if (node === null || typeof node !== "object") return;
+    const text = JSON.stringify(node);
+    if (!paths.has(text)) paths.set(text, path);
+    for (const [k, v] of Object.entries(node)) walk(v, `${path}[${JSON.stringify(k)}]`);
+  })(schema, "schemaJson");
+  const texts = [...paths.keys()].sort((a, b) => b.length - a.length);
+  let out = "";
+  let pos = 0;
+  for (const m of code.matchAll(/const schema\d+ = /g)) {
+    const start = m.index + m[0].length;
+    if (start < pos) continue;
+    const text = texts.find((t) => code.startsWith(t, start) && code[start + t.length] === ";");
+    if (text === undefined) continue;
+    out += code.slice(pos, start) + paths.get(text);
+    pos = start + text.length;
+  }
+  code = out + code.slice(pos);
+  return [
+    "// Generated by scripts/build.mjs from schema/site.schema.json (ajv standalone). Do not edit.",
+    "// @ts-nocheck",
+    'import schemaJson from "../../schema/site.schema.json" with { type: "json" };',
+    "// A pattern with Unicode property classes (\\p{L}...) takes ≈4 ms to compile; ASCII text, nearly",
+    "// every value, is tested against the same pattern restricted to ASCII (built by scripts/build.mjs).",
+    `const __mxproxyAscii = ${JSON.stringify(ascii)};`,
+    "function __mxproxyPattern(source, flags) {",
+    "  const ascii = Object.hasOwn(__mxproxyAscii, source) ? __mxproxyAscii[source] : undefined;",
+    "  if (ascii === undefined) return new RegExp(source, flags);",
+    "  let fast, full;",
+    "  return { source, flags, test: (s) => (/^[\\x00-\\x7f]*$/.test(s) ? (fast ??= new RegExp(ascii, flags)) : (full ??= new RegExp(source, flags))).test(s) };",
+    "}",
+    ...[...imports].map(([name, id]) => `import ${id}_m from "ajv/dist/runtime/${name}.js";\nconst ${id} = ${id}_m.default ?? ${id}_m;`),
+    code,
+    "",
+  ].join("\n");
+}
 
-const common = { bundle: true, platform: "node", format: "esm", target: "node20", minify: true, legalComments: "none", logLevel: "warning" };
-await build({ ...common, entryPoints: [join(root, "src/cli.ts")], outfile: join(root, "dist/cli.js"), banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
-await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/index.js"), banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+/**
+ * makeCodeCache runs a render through dist/cli.js so that the fast path's bundle is compiled
+ * (functions included), and saves V8's code cache beside it; stale bundles and caches go. Without
+ * a cache (if that render fails) the CLI works the same, only starts slower.
+ */
+function makeCodeCache(bundle) {
+  for (const f of readdirSync(join(root, "dist"))) {
+    if (/^cli-fast-run-.*\.cjs(\.cache)?$/.test(f) && join(root, "dist", f) !== bundle && join(root, "dist", f) !== `${bundle}.cache`) rmSync(join(root, "dist", f), { force: true });
+  }
+  const out = mkdtempSync(join(tmpdir(), "mxproxy-build-"));
+  try {
+    const cache = join(out, "cache");
+    const r = spawnSync(process.execPath, [join(root, "dist/cli.js"), "render", join(root, "fixtures/full/site.yaml"), "--out", join(out, "out")], { encoding: "utf8", env: { ...process.env, MXPROXY_FULL_CLI: "", MXPROXY_MAKE_CODE_CACHE: cache } });
+    if (existsSync(cache)) renameSync(cache, `${bundle}.cache`);
+    else process.stderr.write(`build: no code cache for the CLI (its start-up will be slower): ${r.stderr || r.error}\n`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** pruneChunks removes chunks of earlier builds (after the new ones exist: a running CLI keeps working). */
+function pruneChunks(outputs) {
+  const keep = new Set(outputs.map((o) => resolve(root, o)));
+  const dir = join(root, "dist/chunks");
+  for (const f of readdirSync(dir)) if (!keep.has(join(dir, f))) rmSync(join(dir, f), { force: true });
+}
+
+/**
+ * asciiPattern rewrites a pattern whose only Unicode-specific parts are \p{L}, \p{N} and \p{M}
+ * into one that matches the same ASCII strings (in ASCII: letters A-Z a-z, numbers 0-9, no
+ * marks), or returns undefined. It checks itself on generated ASCII strings.
+ */
+function asciiPattern(source) {
+  if (!source.includes("\\p{")) return undefined;
+  const sets = { L: "A-Za-z", N: "0-9", M: "" };
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === "\\") {
+      const m = /^\\([pP])\{([A-Za-z_]+)\}/.exec(source.slice(i));
+      if (m) {
+        if (m[1] === "P" || !(m[2] in sets)) return undefined;
+        out += inClass ? sets[m[2]] : `[${sets[m[2]]}]`;
+        i += m[0].length - 1;
+      } else {
+        out += source.slice(i, i + 2);
+        i++;
+      }
+    } else {
+      if (c === "[") inClass = true;
+      else if (c === "]") inClass = false;
+      out += c;
+    }
+  }
+  const full = new RegExp(source, "u");
+  const fast = new RegExp(out, "u");
+  const alphabet = "aZ09-._:/@ ~!*";
+  for (let n = 0; n < 5000; n++) {
+    let s = "";
+    for (let k = n % 40; k > 0; k--) s += alphabet[(n * 7919 + k * 104729) % alphabet.length];
+    for (const t of [s, `${s}.example.com`, `x${s}`, s.replace(/[^a-z0-9]/gi, "a")]) {
+      if (full.test(t) !== fast.test(t)) throw new Error(`build: ASCII version of pattern ${source} differs on ${JSON.stringify(t)}`);
+    }
+  }
+  return out;
+}
+
+/** generate writes a generated module only when its text changed (keeps tsx and tsc caches warm). */
+function generate(name, text) {
+  const file = join(root, "src/_generated", name);
+  let old = "";
+  try { old = readFileSync(file, "utf8"); } catch {}
+  if (old !== text) writeFileSync(file, text);
+}
+
+mkdirSync(join(root, "src/_generated"), { recursive: true });
+generate("templates.ts", templatesModule());
+generate("schema-validator.ts", validatorModule());
+
+const requireShim = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+// `yaml` (CommonJS) calls require("process"): node then syncs an ESM facade of the process
+// object, reading every lazy getter on it (≈10 ms). It is the global process object anyway.
+const processGlobal = {
+  name: "process-global",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?process$/ }, (args) => (args.kind === "require-call" ? { path: "process", namespace: "process-global" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "process-global" }, () => ({ contents: "module.exports = globalThis.process;", loader: "js" }));
+  },
+};
+// src/_load.ts reads most files with its own fast reader, so `yaml` (≈20 ms to load) is loaded
+// only when first used: it is bundled alone into dist/yaml.cjs, and src/ imports a facade whose
+// getters require() that file the first time one of its exports is read.
+const yamlExports = Object.keys(await import("yaml")).filter((k) => k !== "default");
+const lazyYaml = {
+  name: "lazy-yaml",
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) => (args.importer.startsWith(join(root, "src")) ? { path: "yaml", namespace: "lazy-yaml" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "lazy-yaml" }, () => ({
+      loader: "js",
+      // Bundles sit in dist/ (cli.js, index.js) or in dist/chunks/.
+      contents: `let lib;
+function load() {
+  if (lib) return lib;
+  try { lib = require("./yaml.cjs"); } catch (e) { if (e.code !== "MODULE_NOT_FOUND") throw e; lib = require("../yaml.cjs"); }
+  return lib;
+}
+${yamlExports.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, { enumerable: true, get: () => load()[${JSON.stringify(k)}] });`).join("\n")}`,
+    }));
+    b.onResolve({ filter: /^\.\.?\/yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+const common = { bundle: true, platform: "node", format: "esm", target: "node20", minify: !process.argv.includes("--no-minify"), legalComments: "none", logLevel: "warning", banner: { js: requireShim }, plugins: [processGlobal, lazyYaml] };
+// The fast path's work (src/cli-fast-run.ts) is one CommonJS bundle, named by its content hash,
+// which dist/cli.js compiles with a V8 code cache made below: start-up then spends almost no
+// time parsing and compiling. (V8 checks a cache against the source's length only, so a cache
+// must never outlive its bundle: a new bundle gets a new name.)
+const fastRun = await build({
+  ...common,
+  format: "cjs",
+  entryPoints: [{ in: join(root, "src/cli-fast-run.ts"), out: "cli-fast-run" }],
+  entryNames: "[name]-[hash]",
+  outExtension: { ".js": ".cjs" },
+  outdir: join(root, "dist"),
+  metafile: true,
+  define: { "import.meta": "__mxproxy_import_meta" },
+  banner: { js: 'var __mxproxy_import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
+});
+const fastBundle = Object.keys(fastRun.metafile.outputs).map((o) => resolve(root, o)).find((o) => o.endsWith(".cjs"));
+// The CLI is split: dist/cli.js (src/cli-fast.ts, which keeps the shebang) runs the fast path,
+// or loads yargs (src/cli.ts), the diff library and the like only when a command needs them.
+const cli = await build({ ...common, entryPoints: [{ in: join(root, "src/cli-fast.ts"), out: "cli" }], outdir: join(root, "dist"), splitting: true, chunkNames: "chunks/[name]-[hash]", metafile: true, define: { MXPROXY_FAST_BUNDLE: JSON.stringify(`./${basename(fastBundle)}`) } });
+pruneChunks(Object.keys(cli.metafile.outputs));
+await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/index.js") });
+await build({ ...common, banner: {}, format: "cjs", entryPoints: [join(root, "node_modules/yaml/dist/index.js")], outfile: join(root, "dist/yaml.cjs") });
+makeCodeCache(fastBundle);
 if (!process.argv.includes("--no-types")) {
   execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
 }

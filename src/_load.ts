@@ -4,6 +4,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import type { Diagnostic, LoadedSite, Position } from "./types.js";
 import { joinPath } from "./_diagnostics.js";
+import { readSimpleYaml } from "./_yaml-fast.js";
 
 /** Inputs larger than this are refused before parsing (a site file is a few KB per site). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -26,6 +27,11 @@ export function loadSite(file: string, text: string): LoadedSite {
     return problem(at.line, at.column, "the file contains a NUL byte: it is binary, not a YAML text file");
   }
   if (text.trim() === "") return problem(1, 1, "the file is empty (expected a YAML mapping with version: 1 and sites:)");
+
+  // Plain block-style files (nearly all) are read by the fast reader; their positions are only
+  // needed for a message, so `yaml` computes them when the first one is asked for.
+  const simple = readSimpleYaml(text);
+  if (simple) return { file, value: simple.value, positions: new LazyPositions(text), diagnostics: [] };
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
@@ -50,6 +56,79 @@ export function loadSite(file: string, text: string): LoadedSite {
 }
 
 // --- internal ---
+
+/**
+ * The positions of a file the fast reader read, filled by `yaml` on first use of any Map method
+ * (structuredClone and util.inspect read a Map's entries without them: they see it empty).
+ */
+class LazyPositions extends Map<string, NodePosition> {
+  #text: string | undefined;
+
+  constructor(text: string) {
+    super();
+    this.#text = text;
+  }
+
+  #fill(): void {
+    const text = this.#text;
+    if (text === undefined) return;
+    this.#text = undefined;
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
+    const at = (offset: number): Position => {
+      const p = lineCounter.linePos(offset);
+      return { line: p.line, column: p.col };
+    };
+    if (doc.contents) walk(doc.contents, "", at, this);
+  }
+
+  override get(key: string): NodePosition | undefined {
+    this.#fill();
+    return super.get(key);
+  }
+  override has(key: string): boolean {
+    this.#fill();
+    return super.has(key);
+  }
+  override get size(): number {
+    this.#fill();
+    return super.size;
+  }
+  override set(key: string, value: NodePosition): this {
+    this.#fill();
+    return super.set(key, value);
+  }
+  override delete(key: string): boolean {
+    this.#fill();
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.#text = undefined;
+    super.clear();
+  }
+  override forEach(fn: (value: NodePosition, key: string, map: Map<string, NodePosition>) => void, thisArg?: unknown): void {
+    this.#fill();
+    super.forEach(fn, thisArg);
+  }
+  override entries(): MapIterator<[string, NodePosition]> {
+    this.#fill();
+    return super.entries();
+  }
+  override keys(): MapIterator<string> {
+    this.#fill();
+    return super.keys();
+  }
+  override values(): MapIterator<NodePosition> {
+    this.#fill();
+    return super.values();
+  }
+  override [Symbol.iterator](): MapIterator<[string, NodePosition]> {
+    this.#fill();
+    return super[Symbol.iterator]();
+  }
+}
+
+type NodePosition = LoadedSite["positions"] extends Map<string, infer V> ? V : never;
 
 function walk(node: Node, path: string, at: (offset: number) => Position, out: LoadedSite["positions"]): void {
   const range = node.range;

@@ -1,9 +1,9 @@
 // Stage 3: validated input → Plan. Every default and derived value is decided here, once, so
 // all backends (and the conformance probes) work from the same facts.
-import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
 import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "./types.js";
 import { canonicalJson } from "./_json.js";
+import { sha256Hex } from "./_sha256.js";
 import { mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
 import { VERSION } from "./_version.js";
 
@@ -11,7 +11,7 @@ import { VERSION } from "./_version.js";
 export function planSite(input: SiteFileInput, source: string): Plan {
   const sites = input.sites.map((raw, index) => planOne(mergeSite(input.defaults, raw), index));
   const backends = input.backends ?? {};
-  const hash = createHash("sha256").update(JSON.stringify({ sites, backends })).digest("hex").slice(0, 16);
+  const hash = sha256Hex(JSON.stringify({ sites, backends })).slice(0, 16);
   return { generator: `mxproxy ${VERSION}`, source: baseName(source), hash, sites, backends };
 }
 

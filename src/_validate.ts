@@ -1,7 +1,7 @@
 // Stage 2b: the rules a JSON Schema cannot express — cross-site uniqueness, values that depend
 // on each other, and backend capabilities (Traefik cannot dial a unix socket).
 import { domainToASCII } from "node:url";
-import { isIP } from "node:net";
+import { isIP } from "./_ip.js";
 import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "./types.js";
 import { diagnostic, show } from "./_diagnostics.js";
 import { schemaDiagnostics } from "./_schema.js";

@@ -1,5 +1,5 @@
 // Small value parsers shared by validation and planning, so both read values the same way.
-import { isIP } from "node:net";
+import { isIP } from "./_ip.js";
 import type { SiteInput, SiteSettingsInput, Upstream } from "./types.js";
 
 /** Apache's LimitRequestBody and our Content-Length checks stop at 2 GiB. */

@@ -23,9 +23,11 @@ export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult 
   const previous = readManifest(outDir);
   const result: WriteResult = { written: [], unchanged: [], removed: [] };
   const todo: RenderedFile[] = [];
+  // Folders already checked, shared by every file: 10,000 sites put 20,000 files in one folder.
+  const folders = new Map<string, boolean>();
   for (const f of files) {
     const target = join(outDir, f.path);
-    const current = readIfFile(outDir, f.path);
+    const current = probe(outDir, f.path, folders) ? readFileSync(target, "utf8") : undefined;
     if (current === f.contents) result.unchanged.push(f.path);
     else if (current !== undefined && !previous.has(f.path)) {
       throw new OutputError(`${target} exists and was not written by mxproxy (move it away or choose another --out); nothing was written`);
@@ -33,8 +35,9 @@ export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult 
   }
   const rendered = new Set(files.map((f) => f.path));
   const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
+  const made = new Set<string>();
   for (const f of todo) {
-    atomicWrite(join(outDir, f.path), f.contents);
+    atomicWrite(join(outDir, f.path), f.contents, made);
     result.written.push(f.path);
   }
   for (const p of stale) {
@@ -42,7 +45,7 @@ export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult 
     result.removed.push(p);
   }
   const manifest = JSON.stringify({ generator: "mxproxy", files: [...rendered].sort() }, null, 2) + "\n";
-  if (readIfFile(outDir, MANIFEST) !== manifest) atomicWrite(join(outDir, MANIFEST), manifest);
+  if (readIfFile(outDir, MANIFEST) !== manifest) atomicWrite(join(outDir, MANIFEST), manifest, made);
   return result;
 }
 
@@ -60,24 +63,46 @@ export function readManifest(outDir: string): Set<string> {
 
 /** readIfFile returns a file's text, undefined when absent; symlinks and folders are errors. */
 export function readIfFile(outDir: string, rel: string): string | undefined {
-  let path = outDir;
-  for (const part of rel.split("/")) {
-    path = join(path, part);
-    const st = lstatOrUndefined(path);
-    if (st === undefined) return undefined;
-    if (st.isSymbolicLink()) throw new OutputError(`${path} is a symbolic link; mxproxy does not write through links (replace it with a real ${part === rel.split("/").pop() ? "file" : "folder"})`);
-    if (path !== join(outDir, rel) && !st.isDirectory()) throw new OutputError(`${path} is a file where mxproxy needs a folder`);
-    if (path === join(outDir, rel) && !st.isFile()) throw new OutputError(`${path} is not a regular file (mxproxy needs to write a file there)`);
-  }
-  return readFileSync(path, "utf8");
+  return probe(outDir, rel) ? readFileSync(join(outDir, rel), "utf8") : undefined;
 }
 
 // --- internal ---
 
-function atomicWrite(target: string, contents: string): void {
+/**
+ * probe checks each part of `rel` below `outDir` (no symbolic links, folders where folders are
+ * needed) and says whether the file exists. `folders` remembers folders already checked (true:
+ * a folder, false: absent) for the next files of the same write.
+ */
+function probe(outDir: string, rel: string, folders?: Map<string, boolean>): boolean {
+  const target = join(outDir, rel);
+  const parts = rel.split("/");
+  let path = outDir;
+  for (const part of parts) {
+    path = join(path, part);
+    const known = path !== target ? folders?.get(path) : undefined;
+    if (known === false) return false;
+    if (known === true) continue;
+    const st = lstatOrUndefined(path);
+    if (st === undefined) {
+      if (path !== target) folders?.set(path, false);
+      return false;
+    }
+    if (st.isSymbolicLink()) throw new OutputError(`${path} is a symbolic link; mxproxy does not write through links (replace it with a real ${part === parts[parts.length - 1] ? "file" : "folder"})`);
+    if (path !== target && !st.isDirectory()) throw new OutputError(`${path} is a file where mxproxy needs a folder`);
+    if (path === target && !st.isFile()) throw new OutputError(`${path} is not a regular file (mxproxy needs to write a file there)`);
+    if (path !== target) folders?.set(path, true);
+  }
+  return true;
+}
+
+/** atomicWrite writes `target` through a temp file and a rename; `made` lists folders made. */
+function atomicWrite(target: string, contents: string, made: Set<string>): void {
   const dir = dirname(target);
   try {
-    mkdirSync(dir, { recursive: true });
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
     const tmp = join(dir, `.${target.slice(dir.length + 1)}.mxproxy-tmp-${process.pid}`);
     const fd = openSync(tmp, "w", 0o644);
     try {
@@ -95,9 +120,9 @@ function atomicWrite(target: string, contents: string): void {
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    return lstatSync(path);
+    // throwIfNoEntry: an absent file is the common case; an exception per file is costly.
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new OutputError(`cannot read ${path}: ${(e as Error).message}`);
   }
 }
