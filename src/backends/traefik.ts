@@ -102,7 +102,10 @@ function wellKnownNotes(site: SitePlan, opts: TraefikOptions): string[] {
 
 function siteIds(plan: Plan): string[] {
   const slugs = plan.sites.map((s) => slug(s.serverName));
-  return slugs.map((s, i) => (slugs.indexOf(s) !== slugs.lastIndexOf(s) ? `${s}-${i}` : s));
+  const count = new Map<string, number>();
+  for (const s of slugs) count.set(s, (count.get(s) ?? 0) + 1);
+  // Names that collide once dots become dashes (a-b.com, a.b-com) get the site's index.
+  return slugs.map((s, i) => (count.get(s)! > 1 ? `${s}-${i}` : s));
 }
 
 function slug(name: string): string {
