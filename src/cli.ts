@@ -1,12 +1,13 @@
-// The mxproxy command line: a thin layer over the library. The only module that reads argv,
-// prints or exits. Exit codes: 0 ok, 1 invalid input / drift / output problem, 2 usage error,
+// The mxproxy command line: a thin layer over the library. With cli-fast.ts (the entry, which
+// runs the two everyday commands without yargs) and _cli-output.ts, the only code that reads
+// argv, prints or sets the exit code. Exit codes: 0 ok, 1 invalid input / drift / output problem, 2 usage error,
 // 3 internal error (a bug: please report it).
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { BACKENDS } from "./_render.js";
 import { VERSION } from "./_version.js";
 import * as run from "./_commands.js";
-import { OutputError } from "./_write.js";
+import { emit, fail } from "./_cli-output.js";
 
 const EPILOG = `Exit codes: 0 ok, 1 invalid input, drift or output problem, 2 usage error, 3 internal error.
 Set NO_COLOR=1 to disable colour. Documentation: README.md of the mxproxy package.`;
@@ -87,29 +88,12 @@ function cli(argv: string[]): Argv {
     });
 }
 
-/** emit prints a command's output: data on stdout, messages on stderr. */
-function emit(out: run.Output): void {
-  if (out.stdout) process.stdout.write(out.stdout);
-  if (out.stderr) process.stderr.write(out.stderr);
-  process.exitCode = out.code;
-}
-
 async function main(): Promise<void> {
   try {
     // yargs drops a lone "-" positional; "<stdin>" survives and is what messages call it.
     await cli(hideBin(process.argv).map((a) => (a === "-" ? run.STDIN : a))).parseAsync();
   } catch (e) {
-    if (e instanceof OutputError) {
-      process.stderr.write(`mxproxy: ${e.message}\n`);
-      process.exitCode = 1;
-    } else if (e instanceof run.UsageError) {
-      process.stderr.write(`mxproxy: ${e.message}\nRun "mxproxy --help" for usage.\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`mxproxy: internal error: ${(e as Error).message}\nThis is a bug in mxproxy; please report it with the input that caused it.\n`);
-      if (process.env.MXPROXY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-      process.exitCode = 3;
-    }
+    fail(e);
   }
 }
 
