@@ -6,6 +6,7 @@ import { validateSite } from "./_validate.js";
 import { planSite } from "./_plan.js";
 import { renderPlan } from "./_render.js";
 import { sortDiagnostics } from "./_diagnostics.js";
+import { documentLimits } from "./_limits.js";
 
 /** Result of compiling a site file: diagnostics always; plan and files when there is no error. */
 export interface Compiled {
@@ -16,11 +17,19 @@ export interface Compiled {
 
 /** compileSite validates, plans and renders YAML text that came from `file`. */
 export function compileSite(file: string, text: string, backends?: BackendName[]): Compiled {
-  const loaded = loadSite(file, text);
-  const { input, diagnostics } = validateSite(loaded, backends);
-  if (!input) return { diagnostics: sortDiagnostics(diagnostics) };
-  const plan = planSite(input, file);
-  return { diagnostics: sortDiagnostics(diagnostics), plan, files: renderPlan(plan, { backends }) };
+  try {
+    const loaded = loadSite(file, text);
+    const { input, diagnostics } = validateSite(loaded, backends);
+    if (!input) return { diagnostics: sortDiagnostics(diagnostics) };
+    const plan = planSite(input, file);
+    const limits = documentLimits(loaded, plan, backends);
+    if (limits.length > 0) return { diagnostics: sortDiagnostics([...diagnostics, ...limits]) };
+    return { diagnostics: sortDiagnostics(diagnostics), plan, files: renderPlan(plan, { backends }) };
+  } catch (e) {
+    // Thousands of nested lists exhaust the parser's stack: that is the input's problem, not ours.
+    if (e instanceof RangeError) return { diagnostics: [{ file, line: 1, column: 1, path: "", message: "the file nests too deeply to read (a site file needs a few levels)", severity: "error" }] };
+    throw e;
+  }
 }
 
 /** compileFile reads `file` (refusing folders, missing and huge files with a positioned error). */
@@ -35,6 +44,8 @@ export function readSource(file: string): string | Diagnostic {
   try {
     const st = statSync(file);
     if (st.isDirectory()) return problem("is a folder (expected a YAML site file)");
+    // A FIFO or device would block or never end: only regular files are read.
+    if (!st.isFile()) return problem("is not a regular file (expected a YAML site file)");
     if (st.size > MAX_INPUT_BYTES) return problem(`is larger than ${MAX_INPUT_BYTES / 1048576} MiB (a site file is a few KB per site)`);
     return readFileSync(file, "utf8");
   } catch (e) {

@@ -40,14 +40,30 @@ export function apacheString(value: string, opts: { expr?: boolean } = {}): stri
  */
 export function caddyToken(value: string): string {
   if (BARE.test(value)) return value;
-  if (!/(^|[^\\])(\\\\)*\\("|$)/.test(value)) return `"${value.replace(/"/g, '\\"')}"`;
+  if (caddyDoubleQuotable(value)) return `"${value.replace(/"/g, '\\"')}"`;
   if (!value.includes("`") && !/[{}]/.test(value)) return "`" + value + "`";
   throw new Error(`internal: Caddy cannot quote ${JSON.stringify(value)}`);
 }
 
-/** yamlString writes a YAML double-quoted scalar; JSON string syntax is valid YAML 1.2. */
+/** caddyQuotable tells whether caddyToken can write `value` (validation refuses the rest). */
+export function caddyQuotable(value: string): boolean {
+  return BARE.test(value) || caddyDoubleQuotable(value) || (!value.includes("`") && !/[{}]/.test(value));
+}
+
+function caddyDoubleQuotable(value: string): boolean {
+  return !/(^|[^\\])(\\\\)*\\("|$)/.test(value);
+}
+
+/**
+ * yamlString writes a YAML double-quoted scalar; JSON string syntax is valid YAML 1.2. Anything
+ * outside printable ASCII is written as \uXXXX: go-yaml (Traefik) reads U+0085, U+2028 and
+ * U+2029 as line breaks, and invisible characters should not hide in committed output.
+ */
 export function yamlString(value: string): string {
-  return JSON.stringify(value);
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/gu, (c) => {
+    const cp = c.codePointAt(0)!;
+    return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+  });
 }
 
 /** regexLiteral escapes a string for use inside a PCRE/RE2/Go regular expression. */

@@ -36,7 +36,7 @@ export function loadSite(file: string, text: string): LoadedSite {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
   const diagnostics: Diagnostic[] = [...doc.errors, ...doc.warnings].map((e) => {
-    const pos = lineCounter.linePos(e.pos[0]);
+    const pos = lineCounter.linePos(openingQuote(text, e.message, e.pos[0]));
     return { file, line: pos.line, column: pos.col, path: "", message: yamlMessage(e.message), severity: "error" };
   });
   if (diagnostics.length > 0) return { file, value: undefined, positions, diagnostics };
@@ -152,6 +152,16 @@ function walk(node: Node, path: string, at: (offset: number) => Position, out: L
       if (item && (item as Node).range) walk(item as Node, joinPath(path, i), at, out);
     });
   }
+}
+
+/** openingQuote moves an unclosed-quote error (reported at the end of input) to where the quote opens. */
+function openingQuote(text: string, message: string, offset: number): number {
+  const m = /Missing closing (["'])quote/.exec(message);
+  if (!m) return offset;
+  for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+    if (text[i] === m[1] && (i === 0 || /[\s:\-\[{,]/.test(text[i - 1]!))) return i;
+  }
+  return offset;
 }
 
 /** yamlMessage keeps the first sentence of a `yaml` error, without its "at line" suffix. */

@@ -5,6 +5,7 @@ import { isIP } from "./_ip.js";
 import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "./types.js";
 import { diagnostic, show } from "./_diagnostics.js";
 import { schemaDiagnostics } from "./_schema.js";
+import { caddyQuotable } from "./_escape.js";
 import { mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
 
 /** Result of validation: the typed input when there are no errors, and every problem found. */
@@ -38,6 +39,13 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     else names.set(name, path);
   };
 
+  configStrings(input, "", err);
+  const t = input.backends?.traefik ?? {};
+  const epNames = [["entry_point", t.entry_point ?? "websecure"], ["http_entry_point", t.http_entry_point ?? "web"], ["federation_entry_point", t.federation_entry_point ?? "federation"]] as const;
+  for (const [knob, name] of epNames) {
+    const clash = epNames.find(([k, n]) => k !== knob && n === name);
+    if (clash && t[knob] !== undefined) err(`backends.traefik.${knob}`, `${show(name)} is also the ${clash[0]} (expected a different name: each names its own entry point)`);
+  }
   input.sites.forEach((raw, i) => {
     const at = `sites[${i}]`;
     const site = mergeSite(input.defaults, raw) as SiteInput;
@@ -65,6 +73,14 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
       err(timePath, `${show(site.homeserver.timeout)} is too long (expected at most 24h)`);
     }
     checkPorts(site, at, err);
+    if (backends.includes("caddy")) {
+      for (const [path, value] of [[`${at}.tls.cert`, site.tls && "cert" in site.tls ? site.tls.cert : undefined], [`${at}.tls.key`, site.tls && "key" in site.tls ? site.tls.key : undefined], [upstreamPath, site.homeserver?.upstream]] as const) {
+        if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
+      }
+    }
+    for (const knob of ["entry_point", "http_entry_point", "federation_entry_point"] as const) {
+      if (raw.backends?.traefik?.[knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
+    }
     checkServer(site, host, at, err);
     const traefik = { ...input.backends?.traefik, ...site.backends?.traefik };
     if (backends.includes("traefik") && traefik.well_known === "static" && !traefik.static_url) {
@@ -76,9 +92,32 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
 
 type Report = (path: string, message: string, prefer?: "key" | "value") => void;
 
+/**
+ * configStrings checks every string that lands in a config (all but the well-known documents,
+ * whose JSON escapes carry anything): well-formed Unicode, no invisible line breaks or controls
+ * (U+0085, U+2028/9 end a line for Traefik's YAML reader), file names the file system accepts.
+ */
+function configStrings(value: unknown, path: string, err: Report): void {
+  if (/\.well_known\.(client|support)/.test(path)) return;
+  if (typeof value === "string") {
+    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) err(path, `${show(value)} is not valid Unicode (it holds a lone surrogate)`);
+    else if (/[\u0080-\u009f\u2028\u2029\ufeff]/.test(value)) err(path, `${show(value)} holds an invisible control or line-break character (expected printable text)`);
+    else if (value.startsWith("/") && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
+    else if (value.startsWith("unix:/") && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => configStrings(v, `${path}[${i}]`, err));
+  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) configStrings(v, path === "" ? k : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, err);
+}
+
 /** hostname converts an IDN to its ASCII form and checks the DNS limits on the result. */
 function hostname(name: string, path: string, err: Report): string | undefined {
   const ascii = domainToASCII(name.toLowerCase());
+  // UTS #46 maps some characters to punctuation (U+2474 becomes "(1)"): the result must be a DNS name.
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(ascii) || ascii.split(".").some((l) => l.startsWith("-") || l.endsWith("-"))) {
+    err(path, `${show(name)} becomes ${show(ascii)} as an ASCII hostname, which is not a DNS name (expected letters, digits and hyphens)`);
+    return undefined;
+  }
   if (ascii === "" || ascii.length > 253 || ascii.split(".").some((l) => l.length === 0 || l.length > 63) || isIP(ascii) !== 0) {
     err(path, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
     return undefined;

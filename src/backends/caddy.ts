@@ -34,7 +34,7 @@ function globalPorts(plan: Plan): string[] {
 }
 
 function siteBlocks(site: SitePlan) {
-  const tls = site.tls.kind === "files" ? [`${caddyToken(site.tls.cert)} ${caddyToken(site.tls.key)}`] : site.tls.email ? [site.tls.email] : [];
+  const tls = site.tls.kind === "files" ? [`${caddyToken(site.tls.cert)} ${caddyToken(site.tls.key)}`] : site.tls.email ? [caddyToken(site.tls.email)] : [];
   const documents = site.wellKnown.map((d) => ({
     path: d.path,
     headers: CORS_HEADERS.map(([name, value]) => ({ name, value: caddyToken(value) })),

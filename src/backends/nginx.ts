@@ -52,7 +52,10 @@ function view(plan: Plan, site: SitePlan) {
       });
     }
   }
-  return { provenance: provenance(plan), serverName: site.serverName, host: site.host, upstreamText: upstreamText(site), servers };
+  // Debian's default server_names_hash_bucket_size (64) fits names of up to about 48 bytes.
+  const longest = Math.max(...hostNames(site).map((n) => n.length));
+  const longNames = longest > 48 ? (longest > 100 ? 512 : 128) : null;
+  return { provenance: provenance(plan), serverName: site.serverName, host: site.host, upstreamText: upstreamText(site), longNames, servers };
 }
 
 function base(site: SitePlan, name: string, listens: string[]) {

@@ -52,14 +52,16 @@ export function traefikStatic(plan: Plan, eps: EntryPoints, dynamicDir: string):
     entry[name] = ep;
   }
   const out: Record<string, unknown> = { entryPoints: entry };
-  const acme = plan.sites.filter((s) => s.tls.kind === "acme");
-  if (acme.length > 0) {
-    const t = plan.backends.traefik ?? {};
-    const email = acme.map((s) => (s.tls.kind === "acme" ? s.tls.email : undefined)).find((e) => e);
-    const httpPort = acme.map((s) => s.listen.http).find((p): p is number => p !== null);
-    const challenge = httpPort !== undefined ? { httpChallenge: { entryPoint: eps.http(httpPort) } } : { tlsChallenge: {} };
-    out.certificatesResolvers = { [t.cert_resolver ?? "letsencrypt"]: { acme: { ...(email ? { email } : {}), storage: "/var/lib/traefik/acme.json", ...challenge } } };
+  // One ACME resolver per name the sites use (a site may name its own in backends.traefik).
+  const resolvers: Record<string, unknown> = {};
+  for (const s of plan.sites) {
+    if (s.tls.kind !== "acme") continue;
+    const name = s.backends.traefik?.cert_resolver ?? plan.backends.traefik?.cert_resolver ?? "letsencrypt";
+    if (name in resolvers) continue;
+    const challenge = s.listen.http !== null ? { httpChallenge: { entryPoint: eps.http(s.listen.http) } } : { tlsChallenge: {} };
+    resolvers[name] = { acme: { ...(s.tls.email ? { email: s.tls.email } : {}), storage: "/var/lib/traefik/acme.json", ...challenge } };
   }
+  if (Object.keys(resolvers).length > 0) out.certificatesResolvers = resolvers;
   out.providers = { file: { directory: dynamicDir, watch: true } };
   return out;
 }

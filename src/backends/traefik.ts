@@ -5,6 +5,7 @@ import type { Plan, RenderedFile, SitePlan, TraefikOptions } from "../types.js";
 import { CORS_HEADERS, hostNames, provenance } from "../_common.js";
 import { template } from "../_templates.js";
 import { toYaml } from "../_yaml-out.js";
+import { yamlString } from "../_escape.js";
 import { traefikStatic, entryPoints, type EntryPoints } from "./traefik-static.js";
 
 /** Where the static configuration expects the dynamic file (a knob: backends.traefik.dynamic_dir). */
@@ -94,8 +95,9 @@ function wellKnownNotes(site: SitePlan, opts: TraefikOptions): string[] {
   }
   const client = site.wellKnown.find((d) => d.name === "client")?.json as { "m.homeserver": { base_url: string } } | undefined;
   const lines = [` ${site.serverName}: /.well-known/matrix/* goes to the homeserver, which must serve the documents itself. Conduit/conduwuit:`, "   [global.well_known]"];
-  if (client) lines.push(`   client = ${JSON.stringify(client["m.homeserver"].base_url)}`);
-  if (site.federationTarget) lines.push(`   server = ${JSON.stringify(site.federationTarget)}`);
+  // TOML basic strings read the same escapes as yamlString writes (nothing raw but printable ASCII).
+  if (client) lines.push(`   client = ${yamlString(client["m.homeserver"].base_url)}`);
+  if (site.federationTarget) lines.push(`   server = ${yamlString(site.federationTarget)}`);
   lines.push(` Synapse: public_baseurl and serve_server_wellknown: true. Dendrite: global.well_known_server_name/_client_name.`);
   return lines;
 }

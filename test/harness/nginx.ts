@@ -29,6 +29,8 @@ function prepare(outDir: string, workDir: string): { bin: string; prefix: string
     "    sendfile on;",
     "    tcp_nopush on;",
     "    types_hash_max_size 2048;",
+    // what the rendered header asks for when a name is long (Debian's default bucket is 64)
+    "    server_names_hash_bucket_size 512;",
     // absolute: a relative "include mime.types" resolves against the config's folder, not -p
     "    include /etc/nginx/mime.types;",
     "    default_type application/octet-stream;",
