@@ -1,8 +1,9 @@
 // What each CLI command does, as functions that return their output instead of printing it.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BackendName, Diagnostic } from "./types.js";
 import { compileSite, readSource } from "./_compile.js";
+import { MAX_INPUT_BYTES } from "./_load.js";
 import { formatDiagnostic } from "./_diagnostics.js";
 import { writeOutput } from "./_write.js";
 import { renderCompare } from "./_compare-format.js";
@@ -86,9 +87,31 @@ export function init(o: { file: string; serverName: string; host?: string; upstr
 // --- internal ---
 
 function compile(site: string, backends?: BackendName[]) {
-  const text = site === STDIN ? readFileSync(0, "utf8") : readSource(site);
+  const text = site === STDIN ? readStdin(site) : readSource(site);
   if (typeof text !== "string") return { diagnostics: [text] as Diagnostic[] };
   return compileSite(site, text, backends);
+}
+
+/** readStdin reads standard input up to the size limit (an endless stream is refused, not hung on). */
+function readStdin(file: string): string | Diagnostic {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(1 << 16);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      if ((e as NodeJS.ErrnoException).code === "EOF") break;
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_INPUT_BYTES) return { file, line: 1, column: 1, path: "", message: `standard input is larger than ${MAX_INPUT_BYTES / 1048576} MiB (a site file is a few KB per site)`, severity: "error" };
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function failed(diagnostics: Diagnostic[], prefix = ""): Output {

@@ -60,6 +60,7 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     else {
       const parsed = parseUpstream(upstream);
       if (typeof parsed === "string") err(upstreamPath, `${show(upstream)} ${parsed}`);
+      else if (parsed.kind === "unix" && Buffer.byteLength(parsed.path) > 107) err(upstreamPath, `${show(upstream)} names a socket path of ${Buffer.byteLength(parsed.path)} bytes (expected at most 107: the longest path a unix socket address holds)`);
       else if (parsed.kind === "unix" && backends.includes("traefik") && !site.backends?.traefik?.upstream && !input.backends?.traefik?.upstream) {
         err(upstreamPath, `${show(upstream)} is a unix socket, which Traefik cannot dial (set backends.traefik.upstream to a TCP address such as http://127.0.0.1:6167, or render without --backend traefik)`);
       }

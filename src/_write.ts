@@ -1,5 +1,6 @@
 // Stage 5: files in memory → disk, atomically and without touching anything that is not ours.
-// Which files are ours is recorded in OUT/.mxproxy-manifest.json (written last).
+// Which files are ours is recorded in OUT/.mxproxy-manifest.json (old and new files claimed
+// before writing, the final list written last).
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { RenderedFile } from "./types.js";
@@ -36,16 +37,27 @@ export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult 
   const rendered = new Set(files.map((f) => f.path));
   const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
   const made = new Set<string>();
-  for (const f of todo) {
-    atomicWrite(join(outDir, f.path), f.contents, made);
-    result.written.push(f.path);
+  const manifest = (paths: Iterable<string>) => JSON.stringify({ generator: "mxproxy", files: [...new Set(paths)].sort() }, null, 2) + "\n";
+  // Claim every file first (old and new): a render killed midway leaves files the next render
+  // still knows as its own.
+  if (todo.some((f) => !previous.has(f.path))) atomicWrite(join(outDir, MANIFEST), manifest([...previous, ...rendered]), made);
+  // Two phases: every temp file is written before any is renamed, so a folder we cannot write
+  // to stops the render before a single file changed.
+  const temps: [string, string][] = [];
+  try {
+    for (const f of todo) temps.push([writeTemp(join(outDir, f.path), f.contents, made), join(outDir, f.path)]);
+  } catch (e) {
+    for (const [tmp] of temps) unlinkSync(tmp);
+    throw e;
   }
+  for (const [tmp, target] of temps) renameSync(tmp, target);
+  result.written.push(...todo.map((f) => f.path));
   for (const p of stale) {
     unlinkSync(join(outDir, p));
     result.removed.push(p);
   }
-  const manifest = JSON.stringify({ generator: "mxproxy", files: [...rendered].sort() }, null, 2) + "\n";
-  if (readIfFile(outDir, MANIFEST) !== manifest) atomicWrite(join(outDir, MANIFEST), manifest, made);
+  const final = manifest(rendered);
+  if (readIfFile(outDir, MANIFEST) !== final) atomicWrite(join(outDir, MANIFEST), final, made);
   return result;
 }
 
@@ -97,6 +109,11 @@ function probe(outDir: string, rel: string, folders?: Map<string, boolean>): boo
 
 /** atomicWrite writes `target` through a temp file and a rename; `made` lists folders made. */
 function atomicWrite(target: string, contents: string, made: Set<string>): void {
+  renameSync(writeTemp(target, contents, made), target);
+}
+
+/** writeTemp writes `contents` to a temp file beside `target` and returns its path. */
+function writeTemp(target: string, contents: string, made: Set<string>): string {
   const dir = dirname(target);
   try {
     if (!made.has(dir)) {
@@ -111,10 +128,10 @@ function atomicWrite(target: string, contents: string, made: Set<string>): void 
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, target);
+    return tmp;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new OutputError(`cannot write ${target}: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message}`);
+    throw new OutputError(`cannot write ${target}: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message}; nothing was changed`);
   }
 }
 
