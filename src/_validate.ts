@@ -137,10 +137,15 @@ function checkPorts(site: SiteInput, at: string, err: Report): void {
 function checkServer(site: SiteInput, host: string | undefined, at: string, err: Report): void {
   const server = site.well_known?.server;
   const fed = site.federation?.port;
-  if (typeof server !== "string" || fed === undefined || !host) return;
+  if (typeof server !== "string") return;
   const sep = server.lastIndexOf(":");
-  const serverHost = domainToASCII(server.slice(0, sep).toLowerCase());
   const port = Number(server.slice(sep + 1));
+  if (port < 1 || port > 65535) {
+    err(`${at}.well_known.server`, `${show(server)} has port ${port} (expected 1 to 65535)`);
+    return;
+  }
+  if (fed === undefined || !host) return;
+  const serverHost = domainToASCII(server.slice(0, sep).toLowerCase());
   if (serverHost === host && port !== fed) {
     err(`${at}.well_known.server`, `${show(server)} points at port ${port} but federation.port is ${fed} (expected ${host}:${fed}, or drop one of the two)`);
   }

@@ -120,3 +120,10 @@ sites:
   assert.match(sem[2]!, /^site\.yaml:6:18 sites\[1\]\.server_name: "example\.com" is already used at sites\[0\]\.server_name/);
   assert.match(sem[3]!, /^site\.yaml:7:54 sites\[1\]\.homeserver\.upstream: "http:\/\/127\.0\.0\.1:99999" has port 99999 \(expected 1 to 65535\)/);
 });
+
+test("well_known.server must name a real port", () => {
+  assert.deepEqual(errors(site("    well_known: { server: \"matrix.example.com:99999\" }\n")), [
+    'site.yaml:7:27 sites[0].well_known.server: "matrix.example.com:99999" has port 99999 (expected 1 to 65535)',
+  ]);
+  assert.match(errors(site("    well_known: { server: \"matrix.example.com:0\" }\n"))[0]!, /has port 0 \(expected 1 to 65535\)/);
+});
