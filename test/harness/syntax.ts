@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { makeTestPki, type TestPki } from "./certs.ts";
 import { checkTraefik } from "./traefik-check.ts";
+import { DEBIAN_DEFAULT_MODULES } from "./apache.ts";
 
 export type Checked = "nginx" | "apache" | "caddy" | "traefik";
 
@@ -352,33 +353,8 @@ export interface ApacheDirective {
 /** Modules the wrapper loads: Debian's defaults plus the set DESIGN.md allows the output to use. */
 export const APACHE_MODULES = [
   "mpm_event",
-  "access_compat",
-  "alias",
-  "auth_basic",
-  "authn_core",
-  "authn_file",
-  "authz_core",
-  "authz_host",
-  "authz_user",
-  "autoindex",
-  "deflate",
-  "dir",
-  "env",
-  "filter",
-  "mime",
-  "negotiation",
-  "reqtimeout",
-  "setenvif",
-  "status",
-  "proxy",
-  "proxy_http",
-  "proxy_wstunnel",
-  "headers",
-  "ssl",
-  "rewrite",
-  "socache_shmcb",
-  "http2",
-  "remoteip",
+  ...DEBIAN_DEFAULT_MODULES.filter((m) => m !== "mpm_event"),
+  ...["proxy", "proxy_http", "proxy_wstunnel", "headers", "ssl", "rewrite", "socache_shmcb", "http2", "remoteip"],
 ];
 
 async function apacheTest(
