@@ -5,29 +5,16 @@
 // Plain Node, no dependencies; only file-system checks on the happy path so it stays fast.
 //   node scripts/setup-servers.mjs             check, install what is missing when root
 //   node scripts/setup-servers.mjs --check     check only, never install
-import { accessSync, constants, existsSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { delimiter, join } from "node:path";
+import { findBinary } from "./find-binary.mjs";
 
 const BINARIES = ["nginx", "apache2", "caddy", "openssl"];
 const PACKAGES = ["nginx", "apache2", "caddy", "openssl", "libssl3"];
 const APT_INSTALL = `apt-get install -y --no-install-recommends ${PACKAGES.join(" ")}`;
 const POLICY = "/usr/sbin/policy-rc.d";
 
-function find(bin) {
-  // Debian installs nginx and apache2 in /usr/sbin, which a non-root PATH often lacks.
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/local/sbin", "/usr/sbin", "/sbin"];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      accessSync(join(d, bin), constants.X_OK);
-      return join(d, bin);
-    } catch {
-      /* keep looking */
-    }
-  }
-  return undefined;
-}
+const find = findBinary;
 
 const missing = () => BINARIES.filter((b) => !find(b));
 

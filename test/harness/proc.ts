@@ -1,25 +1,13 @@
 // Plumbing shared by the nginx/Apache/Caddy launchers: locating binaries, running a syntax
 // check, making test folders readable by the servers' workers.
 import { spawn } from "node:child_process";
-import { accessSync, chmodSync, constants, readdirSync, statSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { chmodSync, readdirSync, statSync } from "node:fs";
+import { findBinary } from "../../scripts/find-binary.mjs";
+import { dirname, join, resolve } from "node:path";
 
 export const SETUP_HINT = "run `node scripts/setup-servers.mjs` (as root it installs nginx, apache2, caddy, openssl)";
 
-/** Absolute path of `bin` on PATH or in the sbin folders (Debian puts nginx/apache2 in /usr/sbin). */
-export function findBinary(bin: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/local/sbin", "/usr/sbin", "/sbin"];
-  for (const d of dirs) {
-    if (!d) continue;
-    try {
-      accessSync(join(d, bin), constants.X_OK);
-      return join(d, bin);
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
-}
+export { findBinary };
 
 /** Like findBinary, but a missing server is a failure that says how to fix it (never a skip). */
 export function requireBinary(bin: string): string {
