@@ -1,7 +1,7 @@
 // Stage 1: text → plain value plus the position of every node. The `yaml` package is used rather
 // than js-yaml because it keeps a source range on every node, which is what lets every later
 // error name the line and column of the offending key or value.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
 import type { Diagnostic, LoadedSite, Position } from "./types.js";
 import { joinPath } from "./_diagnostics.js";
 import { readSimpleYaml } from "./_yaml-fast.js";
@@ -50,7 +50,10 @@ export function loadSite(file: string, text: string): LoadedSite {
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    return problem(1, 1, `${(e as Error).message} (aliases are limited to ${MAX_ALIASES} expansions)`);
+    // Point at the first alias: the expansion of aliases is what ran over the limit.
+    let first: Position = { line: 1, column: 1 };
+    visit(doc, { Alias: (_, node) => ((first = node.range ? at(node.range[0]) : first), visit.BREAK) });
+    return problem(first.line, first.column, `${(e as Error).message} (aliases are limited to ${MAX_ALIASES} expansions)`);
   }
   return { file, value, positions, diagnostics };
 }
