@@ -1,7 +1,7 @@
 // Stage 5: files in memory → disk, atomically and without touching anything that is not ours.
 // Which files are ours is recorded in OUT/.mxproxy-manifest.json (old and new files claimed
 // before writing, the final list written last).
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { RenderedFile } from "./types.js";
 
@@ -41,6 +41,7 @@ export function writeOutput(outDir: string, files: RenderedFile[]): WriteResult 
   // Claim every file first (old and new): a render killed midway leaves files the next render
   // still knows as its own.
   if (todo.some((f) => !previous.has(f.path))) atomicWrite(join(outDir, MANIFEST), manifest([...previous, ...rendered]), made);
+  removeDeadTemps(new Set(todo.map((f) => dirname(join(outDir, f.path)))));
   // Two phases: every temp file is written before any is renamed, so a folder we cannot write
   // to stops the render before a single file changed.
   const temps: [string, string][] = [];
@@ -105,6 +106,31 @@ function probe(outDir: string, rel: string, folders?: Map<string, boolean>): boo
     if (path !== target) folders?.set(path, true);
   }
   return true;
+}
+
+/** removeDeadTemps deletes temp files that a killed render (a process no longer running) left. */
+function removeDeadTemps(dirs: Set<string>): void {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue; // not there yet: nothing to clean
+    }
+    for (const name of names) {
+      const m = /^\..+\.mxproxy-tmp-([0-9]+)$/.exec(name);
+      if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) unlinkSync(join(dir, name));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** atomicWrite writes `target` through a temp file and a rename; `made` lists folders made. */

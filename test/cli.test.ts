@@ -200,3 +200,17 @@ test("--help shows examples and exit codes; --version; completion", () => {
   assert.equal(mx(["--version"]).stdout.trim(), JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   assert.match(mx(["completion"]).stdout, /mxproxy/);
 });
+
+test("temp files left by a killed render are removed by the next one; a live process's are kept", () => {
+  const out = join(tmp(), "out");
+  assert.equal(mx(["render", MINIMAL, "--out", out]).code, 0);
+  const dead = join(out, "nginx/.example.com.conf.mxproxy-tmp-999999999");
+  const live = join(out, `nginx/.example.com.conf.mxproxy-tmp-${process.pid}`);
+  writeFileSync(dead, "half");
+  writeFileSync(live, "in use");
+  const changed = join(tmp(), "site.yaml");
+  writeFileSync(changed, readFileSync(MINIMAL, "utf8").replace("6167", "6168"));
+  assert.equal(mx(["render", changed, "--out", out]).code, 0);
+  assert.equal(existsSync(dead), false);
+  assert.equal(existsSync(live), true);
+});
