@@ -103,8 +103,7 @@ function configStrings(value: unknown, path: string, err: Report): void {
   if (typeof value === "string") {
     if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) err(path, `${show(value)} is not valid Unicode (it holds a lone surrogate)`);
     else if (/[\u0080-\u009f\u2028\u2029\ufeff]/.test(value)) err(path, `${show(value)} holds an invisible control or line-break character (expected printable text)`);
-    else if (value.startsWith("/") && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
-    else if (value.startsWith("unix:/") && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
+    else if (/^(unix:)?\//.test(value) && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
     return;
   }
   if (Array.isArray(value)) value.forEach((v, i) => configStrings(v, `${path}[${i}]`, err));
