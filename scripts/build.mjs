@@ -229,7 +229,13 @@ ${yamlExports.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, {
     b.onResolve({ filter: /^\.\.?\/yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
-const common = { bundle: true, platform: "node", format: "esm", target: "node20", minify: !process.argv.includes("--no-minify"), legalComments: "none", logLevel: "warning", banner: { js: requireShim }, plugins: [processGlobal, lazyYaml] };
+// The write worker (src/_write-worker.ts) is bundled first; its code goes into the other bundles
+// as a string (define MXPROXY_WRITE_WORKER) and starts with `new Worker(code, { eval: true })`,
+// so no bundle needs to find another file at run time.
+const minify = !process.argv.includes("--no-minify");
+const writeWorker = await build({ bundle: true, platform: "node", format: "cjs", target: "node20", minify, legalComments: "none", logLevel: "warning", write: false, entryPoints: [join(root, "src/_write-worker.ts")] });
+const define = { MXPROXY_WRITE_WORKER: JSON.stringify(writeWorker.outputFiles[0].text) };
+const common = { bundle: true, platform: "node", format: "esm", target: "node20", minify, legalComments: "none", logLevel: "warning", banner: { js: requireShim }, plugins: [processGlobal, lazyYaml], define };
 // The fast path's work (src/cli-fast-run.ts) is one CommonJS bundle, named by its content hash,
 // which dist/cli.js compiles with a V8 code cache made below: start-up then spends almost no
 // time parsing and compiling. (V8 checks a cache against the source's length only, so a cache
@@ -242,13 +248,13 @@ const fastRun = await build({
   outExtension: { ".js": ".cjs" },
   outdir: join(root, "dist"),
   metafile: true,
-  define: { "import.meta": "__mxproxy_import_meta" },
+  define: { ...define, "import.meta": "__mxproxy_import_meta" },
   banner: { js: 'var __mxproxy_import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
 });
 const fastBundle = Object.keys(fastRun.metafile.outputs).map((o) => resolve(root, o)).find((o) => o.endsWith(".cjs"));
 // The CLI is split: dist/cli.js (src/cli-fast.ts, which keeps the shebang) runs the fast path,
 // or loads yargs (src/cli.ts), the diff library and the like only when a command needs them.
-const cli = await build({ ...common, entryPoints: [{ in: join(root, "src/cli-fast.ts"), out: "cli" }], outdir: join(root, "dist"), splitting: true, chunkNames: "chunks/[name]-[hash]", metafile: true, define: { MXPROXY_FAST_BUNDLE: JSON.stringify(`./${basename(fastBundle)}`) } });
+const cli = await build({ ...common, entryPoints: [{ in: join(root, "src/cli-fast.ts"), out: "cli" }], outdir: join(root, "dist"), splitting: true, chunkNames: "chunks/[name]-[hash]", metafile: true, define: { ...define, MXPROXY_FAST_BUNDLE: JSON.stringify(`./${basename(fastBundle)}`) } });
 pruneChunks(Object.keys(cli.metafile.outputs));
 await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/index.js") });
 await build({ ...common, banner: {}, format: "cjs", entryPoints: [join(root, "node_modules/yaml/dist/index.js")], outfile: join(root, "dist/yaml.cjs") });

@@ -2,7 +2,8 @@
 import { existsSync, readSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BackendName, Diagnostic } from "./types.js";
-import { compileSite, readSource } from "./_compile.js";
+import { compileSite, planText, readSource } from "./_compile.js";
+import { renderFiles, renderPlan } from "./_render.js";
 import { MAX_INPUT_BYTES } from "./_load.js";
 import { formatDiagnostic } from "./_diagnostics.js";
 import { writeOutput } from "./_write.js";
@@ -17,6 +18,9 @@ export interface Output {
   code: number;
 }
 
+/** Renders of this many sites or more write on a worker thread (starting one costs ≈30 ms). */
+const THREAD_SITES = 200;
+
 /** How the CLI names standard input (given as "-"). */
 export const STDIN = "<stdin>";
 
@@ -28,28 +32,33 @@ export async function render(o: { site: string; out: string; backends?: string[]
   if (o.stdout && o.check) throw new UsageError("--stdout and --check cannot be combined");
   if (o.stdout && backends?.length !== 1) throw new UsageError("--stdout prints one backend: add exactly one --backend (nginx, apache, caddy or traefik)");
   const compiled = compile(o.site, backends);
-  if (!compiled.files) return failed(compiled.diagnostics);
+  const plan = compiled.plan;
+  if (!plan) return failed(compiled.diagnostics);
   const warnings = messages(compiled.diagnostics);
   if (o.stdout) {
     // Traefik's static file is a different document; --stdout prints the dynamic configuration.
-    const files = compiled.files.filter((f) => f.backend === backends![0] && !f.path.startsWith("traefik/static/"));
+    const files = renderPlan(plan, { backends }).filter((f) => f.backend === backends![0] && !f.path.startsWith("traefik/static/"));
     return { stdout: files.map((f) => f.contents).join("\n"), stderr: warnings, code: 0 };
   }
   const out = resolve(o.out);
   if (o.check) {
     // The diff library is loaded only for --check.
     const { checkDrift } = await import("./_drift.js");
-    const drift = checkDrift(out, compiled.files);
-    if (drift.length === 0) return { stderr: `${warnings}${o.out}: up to date (${compiled.files.length} files)\n`, code: 0 };
+    const files = renderPlan(plan, { backends });
+    const drift = checkDrift(out, files);
+    if (drift.length === 0) return { stderr: `${warnings}${o.out}: up to date (${files.length} files)\n`, code: 0 };
     const list = drift.map((d) => `${d.path} (${d.kind})`).join(", ");
     return { stdout: drift.map((d) => d.diff).join(""), stderr: `${warnings}${o.out}: ${drift.length} file(s) differ from what ${o.site} renders: ${list}\nRun "mxproxy render ${o.site} --out ${o.out}" to update them.\n`, code: 1 };
   }
-  const result = writeOutput(out, compiled.files);
+  // Files are rendered as they are written; from a few hundred sites on, a worker thread writes
+  // while this one renders (BENCH.md: the file system calls are most of a big render).
+  const result = writeOutput(out, renderFiles(plan, { backends }), { thread: plan.sites.length >= THREAD_SITES });
   const summary = `${o.out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""}\n`;
   return { stderr: warnings + summary, code: 0 };
 }
 
 export function validate(o: { sites: string[]; format: "text" | "json"; backends?: string[] }): Output {
+  // Validation is planning without rendering: rendering cannot fail on a valid plan.
   const results = o.sites.map((site) => ({ site, compiled: compile(site, o.backends as BackendName[] | undefined) }));
   const diagnostics = results.flatMap((r) => r.compiled.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
@@ -86,10 +95,11 @@ export function init(o: { file: string; serverName: string; host?: string; upstr
 
 // --- internal ---
 
+/** compile reads a site file (or standard input) and plans it, without rendering. */
 function compile(site: string, backends?: BackendName[]) {
   const text = site === STDIN ? readStdin(site) : readSource(site);
   if (typeof text !== "string") return { diagnostics: [text] as Diagnostic[] };
-  return compileSite(site, text, backends);
+  return planText(site, text, backends);
 }
 
 /** readStdin reads standard input up to the size limit (an endless stream is refused, not hung on). */

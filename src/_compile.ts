@@ -17,6 +17,15 @@ export interface Compiled {
 
 /** compileSite validates, plans and renders YAML text that came from `file`. */
 export function compileSite(file: string, text: string, backends?: BackendName[]): Compiled {
+  const compiled = planText(file, text, backends);
+  return compiled.plan ? { ...compiled, files: renderPlan(compiled.plan, { backends }) } : compiled;
+}
+
+/**
+ * planText is compileSite without rendering: diagnostics, and the plan when there is no error
+ * (server limits on the well-known documents checked too), for callers that render lazily.
+ */
+export function planText(file: string, text: string, backends?: BackendName[]): Compiled {
   try {
     const loaded = loadSite(file, text);
     const { input, diagnostics } = validateSite(loaded, backends);
@@ -24,7 +33,7 @@ export function compileSite(file: string, text: string, backends?: BackendName[]
     const plan = planSite(input, file);
     const limits = documentLimits(loaded, plan, backends);
     if (limits.length > 0) return { diagnostics: sortDiagnostics([...diagnostics, ...limits]) };
-    return { diagnostics: sortDiagnostics(diagnostics), plan, files: renderPlan(plan, { backends }) };
+    return { diagnostics: sortDiagnostics(diagnostics), plan };
   } catch (e) {
     // Thousands of nested lists exhaust the parser's stack: that is the input's problem, not ours.
     if (e instanceof RangeError) return { diagnostics: [{ file, line: 1, column: 1, path: "", message: "the file nests too deeply to read (a site file needs a few levels)", severity: "error" }] };

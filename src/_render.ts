@@ -8,7 +8,7 @@ import { renderTraefik } from "./backends/traefik.js";
 /** All backends, in the order they are rendered and reported. */
 export const BACKENDS: BackendName[] = ["nginx", "apache", "caddy", "traefik"];
 
-const RENDERERS: Record<BackendName, (plan: Plan) => RenderedFile[]> = {
+const RENDERERS: Record<BackendName, (plan: Plan) => Iterable<RenderedFile>> = {
   nginx: renderNginx,
   apache: renderApache,
   caddy: renderCaddy,
@@ -17,17 +17,21 @@ const RENDERERS: Record<BackendName, (plan: Plan) => RenderedFile[]> = {
 
 /** renderPlan renders the chosen backends (all by default) and the well-known documents. */
 export function renderPlan(plan: Plan, options: RenderOptions = {}): RenderedFile[] {
-  const chosen = BACKENDS.filter((b) => (options.backends ?? BACKENDS).includes(b));
-  const files = chosen.flatMap((b) => RENDERERS[b](plan));
+  return [...renderFiles(plan, options)];
+}
+
+/**
+ * renderFiles yields what renderPlan returns, one file at a time, in the same order: a writer
+ * that takes each file as it comes (writeOutput) never holds every rendered file at once.
+ */
+export function* renderFiles(plan: Plan, options: RenderOptions = {}): Generator<RenderedFile> {
+  for (const b of BACKENDS) if ((options.backends ?? BACKENDS).includes(b)) yield* RENDERERS[b](plan);
   for (const site of plan.sites) {
-    for (const doc of site.wellKnown) {
-      files.push({ path: `well-known/${site.serverName}${doc.path}`, backend: "well-known", contents: doc.body });
-    }
+    for (const doc of site.wellKnown) yield { path: `well-known/${site.serverName}${doc.path}`, backend: "well-known", contents: doc.body };
   }
-  return files;
 }
 
 /** renderBackend renders one backend's files (no well-known documents). */
 export function renderBackend(plan: Plan, backend: BackendName): RenderedFile[] {
-  return RENDERERS[backend](plan);
+  return [...RENDERERS[backend](plan)];
 }
