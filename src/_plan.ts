@@ -1,10 +1,9 @@
 // Stage 3: validated input → Plan. Every default and derived value is decided here, once, so
 // all backends (and the conformance probes) work from the same facts.
-import { domainToASCII } from "node:url";
 import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "./types.js";
 import { canonicalJson } from "./_json.js";
 import { sha256Hex } from "./_sha256.js";
-import { mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
+import { asciiHost, mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
 import { VERSION } from "./_version.js";
 
 /** planSite builds the Plan for a validated site file. `source` is the input's file name. */
@@ -19,8 +18,8 @@ export function planSite(input: SiteFileInput, source: string): Plan {
 
 function planOne(site: SiteInput, index: number): SitePlan {
   const hs = site.homeserver!;
-  const serverName = domainToASCII(site.server_name.toLowerCase());
-  const host = domainToASCII(hs.host!.toLowerCase());
+  const serverName = asciiHost(site.server_name);
+  const host = asciiHost(hs.host!);
   const https = site.listen?.https ?? 443;
   const http = site.listen?.http === false ? null : site.listen?.http ?? 80;
   const fedPort = site.federation?.port ?? 443;
@@ -29,8 +28,10 @@ function planOne(site: SiteInput, index: number): SitePlan {
 
   const wellKnown: WellKnownDocument[] = [];
   const client = site.well_known?.client;
-  if (client !== false) {
-    const { base_url, ...extra } = client ?? {};
+  if (client == null) {
+    wellKnown.push(doc("client", { "m.homeserver": { base_url: `https://${host}${https === 443 ? "" : `:${https}`}` } }));
+  } else if (client !== false) {
+    const { base_url, ...extra } = client;
     const baseUrl = base_url ?? `https://${host}${https === 443 ? "" : `:${https}`}`;
     wellKnown.push(doc("client", { "m.homeserver": { base_url: baseUrl }, ...extra }));
   }

@@ -1,10 +1,21 @@
 // Small value parsers shared by validation and planning, so both read values the same way.
+import { domainToASCII } from "node:url";
 import { isIP } from "./_ip.js";
 import type { SiteInput, SiteSettingsInput, Upstream } from "./types.js";
 
 /** Apache's LimitRequestBody and our Content-Length checks stop at 2 GiB. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 export const MAX_TIMEOUT_SECONDS = 24 * 3600;
+
+/**
+ * asciiHost is the ASCII form of a hostname (lowercased, IDNs in punycode), as domainToASCII.
+ * Lowercase letter-digit-hyphen names without punycode labels, whose last label is no number
+ * (the URL host parser reads those as IPv4), are their own ASCII form: they skip the URL parser.
+ */
+export function asciiHost(name: string): string {
+  const lower = name.toLowerCase();
+  return PLAIN_HOST.test(lower) && !lower.includes("xn--") ? lower : domainToASCII(lower);
+}
 
 /** parseSize reads `50M` (or a plain number of bytes) as bytes (K, M, G are 1024-based, as in nginx). */
 export function parseSize(text: string | number): number {
@@ -50,10 +61,19 @@ export function mergeSite(defaults: SiteSettingsInput | undefined, site: SiteInp
 
 // --- internal ---
 
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*$/;
+
 function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  // A copy by keys: object spread of the same defaults, site after site, is several times slower.
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(base)) out[k] = base[k];
+  for (const k of Object.keys(over)) {
+    const v = over[k];
+    const b = base[k];
+    // Only two mappings merge; otherwise the site's value wins (the default when it has none).
+    out[k] = b !== undefined && isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v === undefined ? b : v;
+  }
   return out;
 }
 
