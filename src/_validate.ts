@@ -31,11 +31,13 @@ export function validateSite(loaded: LoadedSite, backends: BackendName[] = ["ngi
 function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendName[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const err = (path: string, message: string, prefer: "key" | "value" = "value") => out.push(diagnostic(loaded, path, message, prefer));
-  const names = new Map<string, string>();
-  const claim = (name: string, path: string) => {
+  // Where each name was first used: 2 × site index, plus 1 for a homeserver host.
+  const names = new Map<string, number>();
+  const claimPath = (n: number) => `sites[${n >> 1}].${n & 1 ? "homeserver.host" : "server_name"}`;
+  const claim = (name: string, n: number) => {
     const previous = names.get(name);
-    if (previous !== undefined) err(path, `${show(name)} is already used at ${previous} (server names and homeserver hosts must be unique across sites)`);
-    else names.set(name, path);
+    if (previous !== undefined) err(claimPath(n), `${show(name)} is already used at ${claimPath(previous)} (server names and homeserver hosts must be unique across sites)`);
+    else names.set(name, n);
   };
 
   configStrings(input, [], err);
@@ -48,10 +50,10 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
   input.sites.forEach((raw, i) => {
     const at = `sites[${i}]`;
     const site = mergeSite(input.defaults, raw) as SiteInput;
-    const serverName = hostname(site.server_name, `${at}.server_name`, err);
-    const host = hostname(site.homeserver?.host ?? "", `${at}.homeserver.host`, err);
-    if (serverName) claim(serverName, `${at}.server_name`);
-    if (host && host !== serverName) claim(host, `${at}.homeserver.host`);
+    const serverName = hostname(site.server_name, at, "server_name", err);
+    const host = hostname(site.homeserver?.host ?? "", at, "homeserver.host", err);
+    if (serverName) claim(serverName, 2 * i);
+    if (host && host !== serverName) claim(host, 2 * i + 1);
 
     const upstreamPath = raw.homeserver?.upstream !== undefined ? `${at}.homeserver.upstream` : "defaults.homeserver.upstream";
     const upstream = site.homeserver?.upstream;
@@ -74,15 +76,18 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     }
     checkPorts(site, at, err);
     if (backends.includes("caddy")) {
-      for (const [path, value] of [[`${at}.tls.cert`, site.tls && "cert" in site.tls ? site.tls.cert : undefined], [`${at}.tls.key`, site.tls && "key" in site.tls ? site.tls.key : undefined], [upstreamPath, site.homeserver?.upstream]] as const) {
+      const caddy = (path: string, value: unknown) => {
         if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
-      }
+      };
+      if (site.tls && "cert" in site.tls) caddy(`${at}.tls.cert`, site.tls.cert);
+      if (site.tls && "key" in site.tls) caddy(`${at}.tls.key`, site.tls.key);
+      caddy(upstreamPath, site.homeserver?.upstream);
     }
     for (const knob of ["entry_point", "http_entry_point", "federation_entry_point"] as const) {
       if (raw.backends?.traefik?.[knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
     }
     checkServer(site, host, at, err);
-    const traefik = { ...input.backends?.traefik, ...site.backends?.traefik };
+    const traefik = backends.includes("traefik") ? { ...input.backends?.traefik, ...site.backends?.traefik } : {};
     if (backends.includes("traefik") && traefik.well_known === "static" && !traefik.static_url) {
       err(site.backends?.traefik ? `${at}.backends.traefik.well_known` : "backends.traefik.well_known", `well_known: static needs static_url (the address of a file server that serves out/well-known/${serverName ?? "SERVER_NAME"}/)`);
     }
@@ -136,16 +141,21 @@ function keyPath(keys: (string | number)[]): string {
   return path;
 }
 
+// Letters, digits and hyphens in dot-separated labels, none empty or starting or ending with "-".
+const DNS_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+// In such a name, 64 label characters in a row are a label over DNS's 63.
+const LONG_LABEL = /[a-z0-9-]{64}/;
+
 /** hostname converts an IDN to its ASCII form and checks the DNS limits on the result. */
-function hostname(name: string, path: string, err: Report): string | undefined {
+function hostname(name: string, at: string, field: string, err: Report): string | undefined {
   const ascii = asciiHost(name);
   // UTS #46 maps some characters to punctuation (U+2474 becomes "(1)"): the result must be a DNS name.
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(ascii) || ascii.split(".").some((l) => l.startsWith("-") || l.endsWith("-"))) {
-    err(path, `${show(name)} becomes ${show(ascii)} as an ASCII hostname, which is not a DNS name (expected letters, digits and hyphens)`);
+  if (!DNS_NAME.test(ascii)) {
+    err(`${at}.${field}`, `${show(name)} becomes ${show(ascii)} as an ASCII hostname, which is not a DNS name (expected letters, digits and hyphens)`);
     return undefined;
   }
-  if (ascii === "" || ascii.length > 253 || ascii.split(".").some((l) => l.length === 0 || l.length > 63) || isIP(ascii) !== 0) {
-    err(path, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
+  if (ascii.length > 253 || LONG_LABEL.test(ascii) || isIP(ascii) !== 0) {
+    err(`${at}.${field}`, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
     return undefined;
   }
   return ascii;

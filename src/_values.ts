@@ -21,15 +21,14 @@ export function asciiHost(name: string): string {
 export function parseSize(text: string | number): number {
   const m = /^([0-9]+)([KkMmGg]?)$/.exec(String(text));
   if (!m) return NaN;
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(m[1]) * unit;
+  return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
 }
 
 /** parseDuration reads `600s`, `10m`, `1h` or `600` (string or number) as seconds. */
 export function parseDuration(text: string | number): number {
   const m = /^([0-9]+)([smh]?)$/.exec(String(text));
   if (!m) return NaN;
-  return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600 }[m[2] as "" | "s" | "m" | "h"];
+  return Number(m[1]) * TIME_UNITS[m[2] as "" | "s" | "m" | "h"];
 }
 
 /** parseUpstream splits an upstream address, or returns what is wrong with it. */
@@ -61,6 +60,8 @@ export function mergeSite(defaults: SiteSettingsInput | undefined, site: SiteInp
 
 // --- internal ---
 
+const SIZE_UNITS = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const TIME_UNITS = { "": 1, s: 1, m: 60, h: 3600 };
 const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*$/;
 
 function deepMerge(base: unknown, over: unknown): unknown {

@@ -48,6 +48,8 @@ const GIVE_UP = Symbol("give up");
 // `key: value`, `key:` — a plain key, then ": " or the end of the line.
 const ENTRY = /^([A-Za-z_][A-Za-z0-9_.-]*):(?: +(.*))?$/;
 const SPECIAL_KEY = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
+const WORD = /^[A-Za-z][A-Za-z0-9._/:@+-]*$/;
+const KEYWORD = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const SMALL_INT = /^(?:0|[1-9][0-9]{0,14})$/;
 // The YAML 1.2 core schema's other numbers (yaml/dist/schema/core): left to `yaml`.
 const OTHER_NUMBER = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$/;
@@ -69,12 +71,11 @@ class Reader {
 
   mapping(indent: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const seen = new Set<string>();
     for (let line = this.lines[this.at]; line && line.indent === indent && !isItem(line.content); line = this.lines[this.at]) {
       const m = ENTRY.exec(line.content) ?? giveUp();
       const key = m[1]!;
-      if (seen.has(key) || SPECIAL_KEY.test(key) || key.length > 1000) giveUp();
-      seen.add(key);
+      // A key already read is a duplicate (__proto__, which would not be an own key, is special).
+      if (key.length > 1000 || (key.length <= 9 && SPECIAL_KEY.test(key)) || Object.hasOwn(out, key)) giveUp();
       this.at++;
       out[key] = this.value(m[2], indent, true);
     }
@@ -135,6 +136,9 @@ function scalar(text: string): unknown {
       return giveUp();
     }
   }
+  // Most values: a word starting with a letter, without spaces or YAML indicators. Of those only
+  // null, true and false (at most 5 letters) and a final ":" are not plain strings.
+  if (WORD.test(text) && (text.length > 5 || !KEYWORD.test(text)) && !text.endsWith(":")) return text;
   const hash = text.indexOf(" #");
   const plain = (hash >= 0 ? text.slice(0, hash) : text).trimEnd();
   if (plain === "{}") return {};
