@@ -2,7 +2,7 @@
 // all backends (and the conformance probes) work from the same facts.
 import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "./types.js";
 import { canonicalJson } from "./_json.js";
-import { sha256Hex } from "./_sha256.js";
+import { sha256Stream } from "./_sha256.js";
 import { asciiHost, mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
 import { VERSION } from "./_version.js";
 
@@ -10,7 +10,7 @@ import { VERSION } from "./_version.js";
 export function planSite(input: SiteFileInput, source: string): Plan {
   const sites = input.sites.map((raw, index) => planOne(mergeSite(input.defaults, raw), index));
   const backends = input.backends ?? {};
-  const hash = sha256Hex(JSON.stringify({ sites, backends })).slice(0, 16);
+  const hash = planHash(sites, backends);
   return { generator: `mxproxy ${VERSION}`, source: baseName(source), hash, sites, backends };
 }
 
@@ -58,6 +58,25 @@ function planOne(site: SiteInput, index: number): SitePlan {
     backends: site.backends ?? {},
   };
 }
+
+/**
+ * planHash is the SHA-256 of JSON.stringify({ sites, backends }), written and hashed a batch of
+ * sites at a time: the same bytes without one string of the whole plan (≈1 KB per site).
+ */
+function planHash(sites: SitePlan[], backends: Plan["backends"]): string {
+  const hash = sha256Stream();
+  hash.update('{"sites":[');
+  for (let i = 0; i < sites.length; i += HASH_BATCH) {
+    // JSON.stringify of the batch, less its brackets: the sites separated by commas.
+    const batch = JSON.stringify(sites.slice(i, i + HASH_BATCH));
+    if (i > 0) hash.update(",");
+    hash.update(batch.slice(1, -1));
+  }
+  hash.update(`],"backends":${JSON.stringify(backends)}}`);
+  return hash.hex().slice(0, 16);
+}
+
+const HASH_BATCH = 256;
 
 function doc(name: WellKnownDocument["name"], json: unknown): WellKnownDocument {
   return { name, path: `/.well-known/matrix/${name}`, json, body: canonicalJson(json) };

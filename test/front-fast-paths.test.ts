@@ -10,6 +10,7 @@ import { asciiHost } from "../src/_values.js";
 import { documentLimits } from "../src/_limits.js";
 import { apacheString, nginxString } from "../src/_escape.js";
 import { jsonString } from "../src/_json.js";
+import { sha256Stream } from "../src/_sha256.js";
 import { loadSite } from "../src/_load.js";
 import { validateSite } from "../src/_validate.js";
 import { planSite } from "../src/_plan.js";
@@ -45,6 +46,18 @@ test("jsonString writes what its character loop writes", () => {
   fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => assert.equal(jsonString(s), reference(s))), { numRuns: 5000 });
 });
 
+test("sha256Stream is node:crypto's SHA-256 of the parts' concatenation, small or large", () => {
+  const part = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.integer({ min: 1, max: 300_000 }).map((n) => "é".repeat(n)));
+  fc.assert(
+    fc.property(fc.array(part, { maxLength: 5 }), (parts) => {
+      const hash = sha256Stream();
+      for (const p of parts) hash.update(p);
+      assert.equal(hash.hex(), createHash("sha256").update(parts.join("")).digest("hex"));
+    }),
+    { numRuns: 60 },
+  );
+});
+
 function front(text: string): { plan?: Plan; loaded: ReturnType<typeof loadSite>; errors: string[] } {
   const loaded = loadSite("site.yaml", text);
   const { input, diagnostics } = validateSite(loaded);
@@ -57,6 +70,14 @@ test("the plan hash is SHA-256 of the JSON of its sites and backends", () => {
     if (!plan) continue;
     const full = createHash("sha256").update(JSON.stringify({ sites: plan.sites, backends: plan.backends })).digest("hex");
     assert.equal(plan.hash, full.slice(0, 16), fx.name);
+  }
+  // Enough sites to be hashed in batches by node:crypto; non-ASCII and astral text in the plan.
+  for (const n of [255, 256, 257, 700]) {
+    const sites = Array.from({ length: n }, (_, i) => `  - server_name: s${i}.example.com\n    homeserver:\n      host: m.s${i}.example.com\n      upstream: http://127.0.0.1:6167\n    tls:\n      cert: /etc/ssl/ü${i}😀.pem\n      key: /etc/ssl/k${i}.pem\n`);
+    const { plan, errors } = front(`version: 1\nsites:\n${sites.join("")}`);
+    assert.deepEqual(errors, []);
+    const full = createHash("sha256").update(JSON.stringify({ sites: plan!.sites, backends: plan!.backends })).digest("hex");
+    assert.equal(plan!.hash, full.slice(0, 16), `${n} sites`);
   }
 });
 
