@@ -40,7 +40,7 @@ function planOne(site: SiteInput, index: number): SitePlan {
   if (federationTarget !== null) wellKnown.push(doc("server", { "m.server": federationTarget }));
   if (site.well_known?.support) wellKnown.push(doc("support", site.well_known.support));
 
-  const tls: TlsPlan = site.tls && "cert" in site.tls ? { kind: "files", cert: site.tls.cert, key: site.tls.key } : { kind: "acme", ...(site.tls?.acme.email ? { email: site.tls.acme.email } : {}) };
+  const tls: TlsPlan = site.tls && "cert" in site.tls ? { kind: "files", cert: site.tls.cert, key: site.tls.key } : site.tls?.acme.email ? { kind: "acme", email: site.tls.acme.email } : { kind: "acme" };
   return {
     index,
     serverName,
@@ -79,8 +79,10 @@ function planHash(sites: SitePlan[], backends: Plan["backends"]): string {
 const HASH_BATCH = 256;
 
 function doc(name: WellKnownDocument["name"], json: unknown): WellKnownDocument {
-  return { name, path: `/.well-known/matrix/${name}`, json, body: canonicalJson(json) };
+  return { name, path: DOC_PATHS[name], json, body: canonicalJson(json) };
 }
+
+const DOC_PATHS = { client: "/.well-known/matrix/client", server: "/.well-known/matrix/server", support: "/.well-known/matrix/support" };
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);

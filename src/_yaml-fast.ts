@@ -53,6 +53,7 @@ interface Lines {
 }
 
 const GIVE_UP = Symbol("give up");
+const KEY = /[A-Za-z_][A-Za-z0-9_.-]*:(?=[ \n]|$)/y;
 const SPECIAL_KEY = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
 const WORD = /^[A-Za-z][A-Za-z0-9._/:@+-]*$/;
 const KEYWORD = /^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -141,16 +142,10 @@ class Reader {
    * [A-Za-z_][A-Za-z0-9_.-]*, then ":" ending the line or followed by a space — or returns -1.
    */
   keyEnd(start: number, end: number): number {
-    const text = this.text;
-    let c = text.charCodeAt(start);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return -1;
-    let i = start + 1;
-    for (; i < end; i++) {
-      c = text.charCodeAt(i);
-      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45)) break;
-    }
-    if (i === end || c !== 58) return -1;
-    return i + 1 === end || text.charCodeAt(i + 1) === 32 ? i : -1;
+    // A sticky pattern: native code from the first line on, where a loop over characters would
+    // run in the interpreter for most of one file (this runs once per process).
+    KEY.lastIndex = start;
+    return KEY.test(this.text) && KEY.lastIndex <= end ? KEY.lastIndex - 1 : -1;
   }
 
   skipSpaces(i: number, end: number): number {
