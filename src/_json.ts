@@ -15,15 +15,6 @@ const PRINT_WIDTH = 80;
 
 /** canonicalJson serialises a JSON value as the bytes mxproxy serves, with a trailing newline. */
 export function canonicalJson(value: unknown): string {
-  // JSON.stringify with a 2-space indent writes the same layout for objects of plain strings,
-  // numbers, booleans and null (most documents): take its text when nothing in it can differ.
-  const native = JSON.stringify(value, null, 2) as string | undefined;
-  if (typeof native === "string" && !NOT_NATIVE.test(native)) return native + "\n";
-  return printJson(value);
-}
-
-/** printJson is canonicalJson without the shortcut through JSON.stringify (what it is tested against). */
-export function printJson(value: unknown): string {
   return print(value, 0, 0) + "\n";
 }
 
@@ -43,9 +34,6 @@ export function jsonString(s: string): string {
 
 // --- internal ---
 
-// What JSON.stringify may write otherwise than print: arrays, escapes, non-ASCII, DEL, "$",
-// exponents, and "{" or "}" inside a string (a structural brace ends a line or is an empty "{}").
-const NOT_NATIVE = /[^\n\x20-\x7e]|[[\\$]|e\+|\{(?![\n}])|\}(?![\n,]|$)|\},(?!\n)/;
 // Printable ASCII but " $ \ { }: written as they are.
 const PLAIN = /^[\x20\x21\x23\x25-\x5b\x5d-\x7a\x7c\x7e]*$/;
 const SHORT: Record<string, string> = { "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
