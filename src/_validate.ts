@@ -83,8 +83,9 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
       if (site.tls && "key" in site.tls) caddy(`${at}.tls.key`, site.tls.key);
       caddy(upstreamPath, site.homeserver?.upstream);
     }
-    for (const knob of ["entry_point", "http_entry_point", "federation_entry_point"] as const) {
-      if (raw.backends?.traefik?.[knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
+    const siteTraefik = raw.backends?.traefik;
+    for (const knob of siteTraefik ? ENTRY_POINTS : []) {
+      if (siteTraefik![knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
     }
     checkServer(site, host, at, err);
     const traefik = backends.includes("traefik") ? { ...input.backends?.traefik, ...site.backends?.traefik } : {};
@@ -94,6 +95,8 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
   });
   return out;
 }
+
+const ENTRY_POINTS = ["entry_point", "http_entry_point", "federation_entry_point"] as const;
 
 type Report = (path: string, message: string, prefer?: "key" | "value") => void;
 
