@@ -47,6 +47,9 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     const clash = epNames.find(([k, n]) => k !== knob && n === name);
     if (clash && t[knob] !== undefined) err(`backends.traefik.${knob}`, `${show(name)} is also the ${clash[0]} (expected a different name: each names its own entry point)`);
   }
+  const caddy = (path: string, value: unknown) => {
+    if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
+  };
   input.sites.forEach((raw, i) => {
     const at = `sites[${i}]`;
     const site = mergeSite(input.defaults, raw) as SiteInput;
@@ -76,9 +79,6 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     }
     checkPorts(site, at, err);
     if (backends.includes("caddy")) {
-      const caddy = (path: string, value: unknown) => {
-        if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
-      };
       if (site.tls && "cert" in site.tls) caddy(`${at}.tls.cert`, site.tls.cert);
       if (site.tls && "key" in site.tls) caddy(`${at}.tls.key`, site.tls.key);
       caddy(upstreamPath, site.homeserver?.upstream);
