@@ -20,6 +20,7 @@ export function canonicalJson(value: unknown): string {
 
 /** jsonString writes one string as an ASCII-safe JSON string literal. */
 export function jsonString(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -33,6 +34,8 @@ export function jsonString(s: string): string {
 
 // --- internal ---
 
+// Printable ASCII but " $ \ { }: written as they are.
+const PLAIN = /^[\x20\x21\x23\x25-\x5b\x5d-\x7a\x7c\x7e]*$/;
 const SHORT: Record<string, string> = { "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**
@@ -54,14 +57,17 @@ function print(value: unknown, indent: number, col: number, trail = 0): string {
     return `[\n${items.map((i) => pad + i).join(",\n")}\n${" ".repeat(indent)}]`;
   }
   if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return "{}";
+    const object = value as Record<string, unknown>;
+    let keys = Object.keys(object);
+    if (keys.some((k) => object[k] === undefined)) keys = keys.filter((k) => object[k] !== undefined);
+    if (keys.length === 0) return "{}";
     // Objects stay expanded: prettier keeps an object broken when its source was.
-    const lines = entries.map(([k, v], i) => {
-      const key = `${jsonString(k)}: `;
-      return pad + key + print(v, indent + 2, indent + 2 + key.length, i < entries.length - 1 ? 1 : 0);
-    });
-    return `{\n${lines.join(",\n")}\n${" ".repeat(indent)}}`;
+    let out = "{\n";
+    for (let i = 0; i < keys.length; i++) {
+      const key = `${jsonString(keys[i]!)}: `;
+      out += pad + key + print(object[keys[i]!], indent + 2, indent + 2 + key.length, i < keys.length - 1 ? 1 : 0) + (i < keys.length - 1 ? ",\n" : "\n");
+    }
+    return out + " ".repeat(indent) + "}";
   }
   return "null";
 }

@@ -14,6 +14,33 @@ export function sha256Hex(text: string): string {
   return digest(new TextEncoder().encode(text));
 }
 
+/**
+ * sha256Stream hashes text given in parts, as sha256Hex hashes their concatenation: parts are
+ * kept until they reach the size node:crypto is used for, then streamed to it. A part must not
+ * end inside a surrogate pair (each part is encoded to UTF-8 on its own).
+ */
+export function sha256Stream(): { update(text: string): void; hex(): string } {
+  let parts: string[] = [];
+  let length = 0;
+  let native: import("node:crypto").Hash | undefined;
+  return {
+    update(text) {
+      if (native) {
+        native.update(text);
+        return;
+      }
+      parts.push(text);
+      length += text.length;
+      if (length < NATIVE_FROM) return;
+      const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+      native = crypto.createHash("sha256");
+      for (const part of parts) native.update(part);
+      parts = [];
+    },
+    hex: () => (native ? native.digest("hex") : digest(new TextEncoder().encode(parts.join("")))),
+  };
+}
+
 // --- internal ---
 
 const K = new Uint32Array([

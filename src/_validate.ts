@@ -1,12 +1,11 @@
 // Stage 2b: the rules a JSON Schema cannot express — cross-site uniqueness, values that depend
 // on each other, and backend capabilities (Traefik cannot dial a unix socket).
-import { domainToASCII } from "node:url";
 import { isIP } from "./_ip.js";
 import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "./types.js";
 import { diagnostic, show } from "./_diagnostics.js";
 import { schemaDiagnostics } from "./_schema.js";
 import { caddyQuotable } from "./_escape.js";
-import { mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
+import { asciiHost, mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
 
 /** Result of validation: the typed input when there are no errors, and every problem found. */
 export interface Validated {
@@ -32,27 +31,32 @@ export function validateSite(loaded: LoadedSite, backends: BackendName[] = ["ngi
 function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendName[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const err = (path: string, message: string, prefer: "key" | "value" = "value") => out.push(diagnostic(loaded, path, message, prefer));
-  const names = new Map<string, string>();
-  const claim = (name: string, path: string) => {
+  // Where each name was first used: 2 × site index, plus 1 for a homeserver host.
+  const names = new Map<string, number>();
+  const claimPath = (n: number) => `sites[${n >> 1}].${n & 1 ? "homeserver.host" : "server_name"}`;
+  const claim = (name: string, n: number) => {
     const previous = names.get(name);
-    if (previous !== undefined) err(path, `${show(name)} is already used at ${previous} (server names and homeserver hosts must be unique across sites)`);
-    else names.set(name, path);
+    if (previous !== undefined) err(claimPath(n), `${show(name)} is already used at ${claimPath(previous)} (server names and homeserver hosts must be unique across sites)`);
+    else names.set(name, n);
   };
 
-  configStrings(input, "", err);
+  configStrings(input, [], err);
   const t = input.backends?.traefik ?? {};
   const epNames = [["entry_point", t.entry_point ?? "websecure"], ["http_entry_point", t.http_entry_point ?? "web"], ["federation_entry_point", t.federation_entry_point ?? "federation"]] as const;
   for (const [knob, name] of epNames) {
     const clash = epNames.find(([k, n]) => k !== knob && n === name);
     if (clash && t[knob] !== undefined) err(`backends.traefik.${knob}`, `${show(name)} is also the ${clash[0]} (expected a different name: each names its own entry point)`);
   }
+  const caddy = (path: string, value: unknown) => {
+    if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
+  };
   input.sites.forEach((raw, i) => {
     const at = `sites[${i}]`;
     const site = mergeSite(input.defaults, raw) as SiteInput;
-    const serverName = hostname(site.server_name, `${at}.server_name`, err);
-    const host = hostname(site.homeserver?.host ?? "", `${at}.homeserver.host`, err);
-    if (serverName) claim(serverName, `${at}.server_name`);
-    if (host && host !== serverName) claim(host, `${at}.homeserver.host`);
+    const serverName = hostname(site.server_name, at, "server_name", err);
+    const host = hostname(site.homeserver?.host ?? "", at, "homeserver.host", err);
+    if (serverName) claim(serverName, 2 * i);
+    if (host && host !== serverName) claim(host, 2 * i + 1);
 
     const upstreamPath = raw.homeserver?.upstream !== undefined ? `${at}.homeserver.upstream` : "defaults.homeserver.upstream";
     const upstream = site.homeserver?.upstream;
@@ -75,15 +79,16 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
     }
     checkPorts(site, at, err);
     if (backends.includes("caddy")) {
-      for (const [path, value] of [[`${at}.tls.cert`, site.tls && "cert" in site.tls ? site.tls.cert : undefined], [`${at}.tls.key`, site.tls && "key" in site.tls ? site.tls.key : undefined], [upstreamPath, site.homeserver?.upstream]] as const) {
-        if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
-      }
+      if (site.tls && "cert" in site.tls) caddy(`${at}.tls.cert`, site.tls.cert);
+      if (site.tls && "key" in site.tls) caddy(`${at}.tls.key`, site.tls.key);
+      caddy(upstreamPath, site.homeserver?.upstream);
     }
-    for (const knob of ["entry_point", "http_entry_point", "federation_entry_point"] as const) {
-      if (raw.backends?.traefik?.[knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
+    const siteTraefik = raw.backends?.traefik;
+    for (const knob of siteTraefik ? ENTRY_POINTS : []) {
+      if (siteTraefik![knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
     }
     checkServer(site, host, at, err);
-    const traefik = { ...input.backends?.traefik, ...site.backends?.traefik };
+    const traefik = backends.includes("traefik") ? { ...input.backends?.traefik, ...site.backends?.traefik } : {};
     if (backends.includes("traefik") && traefik.well_known === "static" && !traefik.static_url) {
       err(site.backends?.traefik ? `${at}.backends.traefik.well_known` : "backends.traefik.well_known", `well_known: static needs static_url (the address of a file server that serves out/well-known/${serverName ?? "SERVER_NAME"}/)`);
     }
@@ -91,35 +96,69 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
   return out;
 }
 
+const ENTRY_POINTS = ["entry_point", "http_entry_point", "federation_entry_point"] as const;
+
 type Report = (path: string, message: string, prefer?: "key" | "value") => void;
 
 /**
  * configStrings checks every string that lands in a config (all but the well-known documents,
  * whose JSON escapes carry anything): well-formed Unicode, no invisible line breaks or controls
  * (U+0085, U+2028/9 end a line for Traefik's YAML reader), file names the file system accepts.
+ * `keys` is the path to `value`, written out only for a message.
  */
-function configStrings(value: unknown, path: string, err: Report): void {
-  if (/\.well_known\.(client|support)/.test(path)) return;
+function configStrings(value: unknown, keys: (string | number)[], err: Report): void {
   if (typeof value === "string") {
-    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) err(path, `${show(value)} is not valid Unicode (it holds a lone surrogate)`);
-    else if (/[\u0080-\u009f\u2028\u2029\ufeff]/.test(value)) err(path, `${show(value)} holds an invisible control or line-break character (expected printable text)`);
-    else if (/^(unix:)?\//.test(value) && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(path, `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
+    // ASCII of at most 255 characters passes every check below.
+    if (value.length <= 255 && ASCII.test(value)) return;
+    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) err(keyPath(keys), `${show(value)} is not valid Unicode (it holds a lone surrogate)`);
+    else if (/[\u0080-\u009f\u2028\u2029\ufeff]/.test(value)) err(keyPath(keys), `${show(value)} holds an invisible control or line-break character (expected printable text)`);
+    else if (/^(unix:)?\//.test(value) && value.split("/").some((part) => Buffer.byteLength(part) > 255)) err(keyPath(keys), `${show(value)} has a file name longer than 255 bytes (the file system's limit)`);
     return;
   }
-  if (Array.isArray(value)) value.forEach((v, i) => configStrings(v, `${path}[${i}]`, err));
-  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) configStrings(v, path === "" ? k : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, err);
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      configStrings(value[i], keys, err);
+      keys.pop();
+    }
+    return;
+  }
+  // Skip X.well_known.client and X.well_known.support (not at the top level, where the schema refuses them).
+  const inWellKnown = keys.length >= 2 && keys[keys.length - 1] === "well_known";
+  for (const k of Object.keys(value)) {
+    if (inWellKnown && (k === "client" || k === "support")) continue;
+    keys.push(k);
+    configStrings((value as Record<string, unknown>)[k], keys, err);
+    keys.pop();
+  }
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** keyPath writes the path of a configStrings value: `sites[0].tls.cert`, `x["a.b"]`. */
+function keyPath(keys: (string | number)[]): string {
+  let path = "";
+  for (const k of keys) path = typeof k === "number" ? `${path}[${k}]` : path === "" ? k : IDENTIFIER.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
+  return path;
+}
+
+// Letters, digits and hyphens in dot-separated labels, none empty or starting or ending with "-".
+const DNS_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+// In such a name, 64 label characters in a row are a label over DNS's 63.
+const LONG_LABEL = /[a-z0-9-]{64}/;
+
 /** hostname converts an IDN to its ASCII form and checks the DNS limits on the result. */
-function hostname(name: string, path: string, err: Report): string | undefined {
-  const ascii = domainToASCII(name.toLowerCase());
+function hostname(name: string, at: string, field: string, err: Report): string | undefined {
+  const ascii = asciiHost(name);
   // UTS #46 maps some characters to punctuation (U+2474 becomes "(1)"): the result must be a DNS name.
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(ascii) || ascii.split(".").some((l) => l.startsWith("-") || l.endsWith("-"))) {
-    err(path, `${show(name)} becomes ${show(ascii)} as an ASCII hostname, which is not a DNS name (expected letters, digits and hyphens)`);
+  if (!DNS_NAME.test(ascii)) {
+    err(`${at}.${field}`, `${show(name)} becomes ${show(ascii)} as an ASCII hostname, which is not a DNS name (expected letters, digits and hyphens)`);
     return undefined;
   }
-  if (ascii === "" || ascii.length > 253 || ascii.split(".").some((l) => l.length === 0 || l.length > 63) || isIP(ascii) !== 0) {
-    err(path, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
+  if (ascii.length > 253 || LONG_LABEL.test(ascii) || isIP(ascii) !== 0) {
+    err(`${at}.${field}`, `${show(name)} is not a valid DNS hostname (expected a name such as example.com; IP addresses are not accepted)`);
     return undefined;
   }
   return ascii;
@@ -144,7 +183,7 @@ function checkServer(site: SiteInput, host: string | undefined, at: string, err:
     return;
   }
   if (fed === undefined || !host) return;
-  const serverHost = domainToASCII(server.slice(0, sep).toLowerCase());
+  const serverHost = asciiHost(server.slice(0, sep));
   if (serverHost === host && port !== fed) {
     err(`${at}.well_known.server`, `${show(server)} points at port ${port} but federation.port is ${fed} (expected ${host}:${fed}, or drop one of the two)`);
   }
