@@ -44,9 +44,9 @@ export class MappingText {
   }
 
   /** end ends the entry begun last, whose key is `key` + `keyEnd` (joined only when needed). */
-  end(key: string, keyEnd = ""): void {
+  end(key: string, more = "", more2 = ""): void {
     if (!this.seen) return;
-    const k = key + keyEnd;
+    const k = key + more + more2;
     const old = this.seen.get(k);
     if (!old) {
       this.seen.set(k, { start: this.start, end: this.parts.length });

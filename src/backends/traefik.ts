@@ -14,19 +14,15 @@ export const DYNAMIC_DIR = "/etc/traefik/dynamic";
 /** renderTraefik renders the dynamic and the static configuration. */
 export function renderTraefik(plan: Plan): RenderedFile[] {
   const eps = entryPoints(plan);
-  const ids = siteIds(plan);
-  const repeat = keysMayRepeat(plan, ids);
-  const http: Http = { routers: new MappingText(repeat), middlewares: new MappingText(repeat), services: new MappingText(repeat), serversTransports: new MappingText(repeat) };
-  const w = new Writer(http, eps);
-  const certificates: string[] = [];
+  const keys = siteKeys(plan);
+  const dynamic = new DynamicWriter(eps, keysMayRepeat(keys));
   const notes: string[] = [];
   plan.sites.forEach((site, i) => {
     const opts = options(plan, site);
-    w.site(site, ids[i]!, opts);
-    if (site.tls.kind === "files") certificates.push("    - certFile: ", yamlString(site.tls.cert), "\n      keyFile: ", yamlString(site.tls.key), "\n");
+    dynamic.site(site, keys[i]!, opts);
     for (const line of wellKnownNotes(site, opts)) notes.push(line);
   });
-  const dyn = template("traefik/mxproxy.yml")({ provenance: provenance(plan), names: plan.sites.map((s) => s.serverName).join(", "), notes, body: dynamicBody(http, certificates) });
+  const dyn = template("traefik/mxproxy.yml")({ provenance: provenance(plan), names: plan.sites.map((s) => s.serverName).join(", "), notes, body: dynamic.text() });
   const stat = template("traefik/traefik.yml")({ provenance: provenance(plan), dynamicDir: DYNAMIC_DIR, body: toYaml(traefikStatic(plan, eps, DYNAMIC_DIR)) });
   return [
     { path: "traefik/mxproxy.yml", backend: "traefik", contents: dyn },
@@ -47,49 +43,60 @@ export function wellKnownMode(opts: TraefikOptions): "homeserver" | "static" {
 // --- internal ---
 
 // The dynamic file is written as text, in the layout toYaml gives the object tree { http: {
-// routers, middlewares, services, serversTransports }, tls: { certificates } } with the entries
-// in the order the tree would hold them: at 10,000 sites that tree and its generic walk took over
-// a second, mostly garbage collection. test/traefik-fast.test.ts compares the two.
+// routers, middlewares, services, serversTransports }, tls: { certificates } } and with the
+// entries in the order that tree would hold them: at 10,000 sites the tree and its generic walk
+// took over a second, mostly garbage collection. test/traefik-fast.test.ts compares the two.
 
-type Http = { routers: MappingText; middlewares: MappingText; services: MappingText; serversTransports: MappingText };
-
-function dynamicBody(http: Http, certificates: string[]): string {
-  const body = `http:\n${http.routers.write("  routers:")}${http.middlewares.write("  middlewares:")}${http.services.write("  services:")}${http.serversTransports.write("  serversTransports:")}`;
-  return (certificates.length > 0 ? `${body}tls:\n  certificates:\n${certificates.join("")}` : body).slice(0, -1);
-}
+/** A site's key material: its id and the slug of each of its names (hostNames order). */
+type SiteKeys = { id: string; slugs: string[] };
 
 // Lines that are the same for every site, 6 spaces deep (below an entry's key).
-const CORS = `${toYaml({ headers: { customResponseHeaders: Object.fromEntries([["Content-Type", "application/json"], ...CORS_HEADERS]) } }, 6)}\n`;
-const REDIRECT_CORS = `${toYaml({ headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } }, 6)}\n`;
+const CORS = flat(`${toYaml({ headers: { customResponseHeaders: Object.fromEntries([["Content-Type", "application/json"], ...CORS_HEADERS]) } }, 6)}\n`);
+const REDIRECT_CORS = flat(`${toYaml({ headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } }, 6)}\n`);
 const TO_HTTPS = '      redirectScheme:\n        scheme: "https"\n        permanent: true\n';
 
 /**
- * Writer writes each site's entries into the four sections. Strings are spliced into quoted
- * scalars already escaped (yamlInner) and only between ASCII text, which is what yamlString of
- * the whole would give; ids and slugs are [a-z0-9-] and need no escaping.
+ * DynamicWriter writes each site's entries into the four sections, as pieces joined once at the
+ * end. Values are spliced into quoted scalars escaped (yamlInner) and only between ASCII text,
+ * which is what yamlString of the whole gives; ids and slugs are [a-z0-9-] and need no escaping.
  */
-class Writer {
+class DynamicWriter {
+  private readonly routers: MappingText;
+  private readonly middlewares: MappingText;
+  private readonly services: MappingText;
+  private readonly transports: MappingText;
+  private readonly certificates: string[] = [];
+  // Values that repeat from site to site (upstreams, entry point and resolver names), written once.
   private readonly quoted = new Map<string, string>();
+  private readonly entryLines = new Map<string, string>();
+  private readonly tlsLines = new Map<string, string>();
 
   constructor(
-    private readonly http: Http,
     private readonly eps: EntryPoints,
-  ) {}
+    keysMayRepeat: boolean,
+  ) {
+    this.routers = new MappingText(keysMayRepeat);
+    this.middlewares = new MappingText(keysMayRepeat);
+    this.services = new MappingText(keysMayRepeat);
+    this.transports = new MappingText(keysMayRepeat);
+  }
 
-  site(site: SitePlan, id: string, opts: TraefikOptions): void {
-    const { routers, middlewares, services, serversTransports } = this.http;
+  site(site: SitePlan, { id, slugs }: SiteKeys, opts: TraefikOptions): void {
+    const { routers, middlewares, services, transports } = this;
     // Keys are the id, "-" and [a-z0-9-] (fixed text, slugs): quoted exactly when the id is.
-    const [open, close] = bareKey(id) ? ["    ", ":\n"] : ['    "', '":\n'];
-    const tls = site.tls.kind === "acme" ? this.line("      tls:\n        certResolver: ", opts.cert_resolver ?? "letsencrypt") : "      tls: {}\n";
-    const https = this.line("        - ", this.eps.https(site.listen.https));
-    const federation = site.federationListener ? this.line("        - ", this.eps.federation(site.federationListener)) : "";
+    const bare = bareKey(id);
+    const open = bare ? "    " : '    "';
+    const close = bare ? ":\n" : '":\n';
+    const tls = site.tls.kind === "acme" ? this.tlsLine(opts.cert_resolver ?? "letsencrypt") : "      tls: {}\n";
+    const https = this.entryLine(this.eps.https(site.listen.https));
+    const federation = site.federationListener ? this.entryLine(this.eps.federation(site.federationListener)) : "";
     const upstream = this.quote(trimSlash(opts.upstream ?? (site.upstream.kind === "tcp" ? site.upstream.url : "")));
 
-    serversTransports.begin();
-    serversTransports.parts.push(open, id, "-transport", close, '      forwardingTimeouts:\n        responseHeaderTimeout: "', String(site.timeout.seconds), 's"\n');
-    serversTransports.end(id, "-transport");
+    transports.begin();
+    transports.parts.push(open, id, "-transport", close, '      forwardingTimeouts:\n        responseHeaderTimeout: "', String(site.timeout.seconds), 's"\n');
+    transports.end(id, "-transport");
     services.begin();
-    services.parts.push(open, id, "-homeserver", close, "      loadBalancer:\n        servers:\n          - url: ", upstream, "\n        passHostHeader: true\n        serversTransport: \"", id, '-transport"\n');
+    services.parts.push(open, id, "-homeserver", close, "      loadBalancer:\n        servers:\n          - url: ", upstream, '\n        passHostHeader: true\n        serversTransport: "', id, '-transport"\n');
     services.end(id, "-homeserver");
     // buffering reads the whole body first, so an over-limit request gets 413 and the homeserver nothing.
     middlewares.begin();
@@ -109,68 +116,95 @@ class Writer {
     // answers 404 (no such folder), the homeserver whatever it serves.
     const names = hostNames(site);
     const escaped = names.map(yamlInner);
-    names.forEach((name, i) => {
-      const prefix = `-prefix-${slug(name)}`;
+    for (let i = 0; i < names.length; i++) {
       if (static_) {
         middlewares.begin();
-        middlewares.parts.push(open, id, prefix, close, '      addPrefix:\n        prefix: "/', escaped[i]!, '"\n');
-        middlewares.end(id, prefix);
+        middlewares.parts.push(open, id, "-prefix-", slugs[i]!, close, '      addPrefix:\n        prefix: "/', escaped[i]!, '"\n');
+        middlewares.end(id, "-prefix-", slugs[i]);
       }
-      const key = `-well-known-${slug(name)}`;
       routers.begin();
-      routers.parts.push(open, id, key, close, '      rule: "Host(`', escaped[i]!, '`) && PathPrefix(`/.well-known/matrix/`)"\n      entryPoints:\n', https);
-      if (name === site.host) routers.parts.push(federation);
+      routers.parts.push(open, id, "-well-known-", slugs[i]!, close, '      rule: "Host(`', escaped[i]!, '`) && PathPrefix(`/.well-known/matrix/`)"\n      entryPoints:\n', https);
+      if (names[i] === site.host) routers.parts.push(federation);
       routers.parts.push("      middlewares:\n");
-      if (static_) routers.parts.push('        - "', id, prefix, '"\n');
+      if (static_) routers.parts.push('        - "', id, "-prefix-", slugs[i]!, '"\n');
       routers.parts.push('        - "', id, '-cors"\n      service: "', id, static_ ? '-well-known"\n' : '-homeserver"\n', tls);
-      routers.end(id, key);
-    });
+      routers.end(id, "-well-known-", slugs[i]);
+    }
     // No router for the rest of the server name: Traefik answers 404 where no router matches.
     routers.begin();
     routers.parts.push(open, id, "-homeserver", close, '      rule: "Host(`', yamlInner(site.host), '`)"\n      entryPoints:\n', https, federation);
     routers.parts.push('      middlewares:\n        - "', id, '-body-limit"\n      service: "', id, '-homeserver"\n', tls);
     routers.end(id, "-homeserver");
-    if (site.listen.http === null) return;
-    middlewares.begin();
-    middlewares.parts.push(open, id, "-to-https", close, TO_HTTPS);
-    if (site.listen.https !== 443) middlewares.parts.push('        port: "', String(site.listen.https), '"\n');
-    middlewares.end(id, "-to-https");
-    // Matrix clients must see CORS on a redirect on the way to a well-known document too.
-    middlewares.begin();
-    middlewares.parts.push(open, id, "-redirect-cors", close, REDIRECT_CORS);
-    middlewares.end(id, "-redirect-cors");
-    routers.begin();
-    routers.parts.push(open, id, "-to-https", close, '      rule: "Host(`', escaped.join("`) || Host(`"), '`)"\n      entryPoints:\n', this.line("        - ", this.eps.http(site.listen.http)));
-    routers.parts.push('      middlewares:\n        - "', id, '-redirect-cors"\n        - "', id, '-to-https"\n      service: "noop@internal"\n');
-    routers.end(id, "-to-https");
+    if (site.listen.http !== null) {
+      middlewares.begin();
+      middlewares.parts.push(open, id, "-to-https", close, TO_HTTPS);
+      if (site.listen.https !== 443) middlewares.parts.push('        port: "', String(site.listen.https), '"\n');
+      middlewares.end(id, "-to-https");
+      // Matrix clients must see CORS on a redirect on the way to a well-known document too.
+      middlewares.begin();
+      middlewares.parts.push(open, id, "-redirect-cors", close, REDIRECT_CORS);
+      middlewares.end(id, "-redirect-cors");
+      routers.begin();
+      routers.parts.push(open, id, "-to-https", close, '      rule: "Host(`', escaped.join("`) || Host(`"), '`)"\n      entryPoints:\n', this.entryLine(this.eps.http(site.listen.http)));
+      routers.parts.push('      middlewares:\n        - "', id, '-redirect-cors"\n        - "', id, '-to-https"\n      service: "noop@internal"\n');
+      routers.end(id, "-to-https");
+    }
+    if (site.tls.kind === "files") this.certificates.push("    - certFile: ", yamlString(site.tls.cert), "\n      keyFile: ", yamlString(site.tls.key), "\n");
   }
 
-  /** quote is yamlString, remembered: upstreams and entry point names repeat from site to site. */
+  /** text is the YAML of { http: {…}, tls: { certificates } }, with no newline at the end. */
+  text(): string {
+    const sections = [this.routers.write("  routers:"), this.middlewares.write("  middlewares:"), this.services.write("  services:"), this.transports.write("  serversTransports:")];
+    if (this.certificates.length > 0) sections.push(`tls:\n  certificates:\n${this.certificates.join("")}`);
+    // Cut the newline off the last piece, not the whole text: slicing a concatenation copies it.
+    sections.push(sections.pop()!.slice(0, -1));
+    return `http:\n${sections.join("")}`;
+  }
+
   private quote(value: string): string {
     let q = this.quoted.get(value);
     if (q === undefined) this.quoted.set(value, (q = yamlString(value)));
     return q;
   }
 
-  /** line is `head` and the quoted value on one line, remembered per value (few heads are used). */
-  private line(head: string, value: string): string {
-    const key = head + value;
-    let q = this.quoted.get(key);
-    if (q === undefined) this.quoted.set(key, (q = `${head}${yamlString(value)}\n`));
-    return q;
+  private entryLine(name: string): string {
+    let line = this.entryLines.get(name);
+    if (line === undefined) this.entryLines.set(name, (line = flat(`        - ${yamlString(name)}\n`)));
+    return line;
+  }
+
+  private tlsLine(resolver: string): string {
+    let line = this.tlsLines.get(resolver);
+    if (line === undefined) this.tlsLines.set(resolver, (line = flat(`      tls:\n        certResolver: ${yamlString(resolver)}\n`)));
+    return line;
   }
 }
 
+/** siteKeys gives each site an id (its server name's slug) and its names' slugs. */
+function siteKeys(plan: Plan): SiteKeys[] {
+  const slugs = plan.sites.map((s) => hostNames(s).map(slug));
+  const count = new Map<string, number>();
+  for (const [s] of slugs) count.set(s!, (count.get(s!) ?? 0) + 1);
+  // Names that collide once dots become dashes (a-b.com, a.b-com) get the site's index.
+  return slugs.map(([s, ...rest], i) => ({ id: count.get(s!)! > 1 ? `${s}-${i}` : s!, slugs: [s!, ...rest] }));
+}
+
 /** keysMayRepeat tells whether two entries of a section could have the same key. */
-function keysMayRepeat(plan: Plan, ids: string[]): boolean {
-  // Keys are id + "-" + suffix: sites' keys meet only if an id is another id + "-" + more (or equal).
-  const set = new Set(ids);
-  if (set.size < ids.length) return true;
-  for (const id of ids) {
-    for (let p = id.indexOf("-"); p >= 0; p = id.indexOf("-", p + 1)) if (set.has(id.slice(0, p))) return true;
+function keysMayRepeat(keys: SiteKeys[]): boolean {
+  // Keys are id + "-" + suffix: two sites' keys meet only if the ids are equal, or one is the
+  // other + "-" + more (x-com-redirect-cors is x-com's redirect-cors and x-com-redirect's cors).
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size < keys.length) return true;
+  for (const { id } of keys) {
+    for (let p = id.indexOf("-"); p >= 0; p = id.indexOf("-", p + 1)) if (ids.has(id.slice(0, p))) return true;
   }
-  // Within a site, only the per-name entries can meet: two names with the same slug.
-  return plan.sites.some((s) => new Set(hostNames(s).map(slug)).size < hostNames(s).length);
+  // Within a site, only the per-name entries can meet: two names with one slug.
+  return keys.some(({ slugs }) => slugs.some((s, j) => slugs.indexOf(s) !== j));
+}
+
+/** flat copies a string made by concatenation into one piece, which the final join copies faster. */
+function flat(s: string): string {
+  return [...s].join("");
 }
 
 function trimSlash(url: string): string {
@@ -188,14 +222,6 @@ function wellKnownNotes(site: SitePlan, opts: TraefikOptions): string[] {
   if (site.federationTarget) lines.push(`   server = ${yamlString(site.federationTarget)}`);
   lines.push(` Synapse: public_baseurl and serve_server_wellknown: true. Dendrite: global.well_known_server_name/_client_name.`);
   return lines;
-}
-
-function siteIds(plan: Plan): string[] {
-  const slugs = plan.sites.map((s) => slug(s.serverName));
-  const count = new Map<string, number>();
-  for (const s of slugs) count.set(s, (count.get(s) ?? 0) + 1);
-  // Names that collide once dots become dashes (a-b.com, a.b-com) get the site's index.
-  return slugs.map((s, i) => (count.get(s)! > 1 ? `${s}-${i}` : s));
 }
 
 function slug(name: string): string {
