@@ -24,42 +24,51 @@ export function yamlInner(value: string): string {
 
 /**
  * MappingText collects the entries of one block mapping as text pieces, joined once at the end
- * (a string per entry or line costs seconds of garbage collection at 10,000 sites). Push an
- * entry's pieces (its lines, key line first, each ending in "\n") between begin() and end().
- * When keys may repeat, a key written again keeps its first place and takes the new text, as
- * assigning to an object does; that costs a Map of every key, so it is asked for.
+ * (a string per entry or line costs seconds of garbage collection at 10,000 sites). `entry` is a
+ * template tag: the template's fixed text and the values are pushed as they are, so each run of
+ * fixed text is one piece. When keys may repeat, a key written again keeps its first place and
+ * takes the new text, as assigning to an object does; that costs a Map of every key, so it is
+ * asked for.
  */
 export class MappingText {
-  readonly parts: string[] = [];
-  private readonly seen: Map<string, { start: number; end: number }> | undefined;
-  private start = 0;
+  private readonly parts: (string | number)[] = [];
+  private readonly slots: Map<string, number> | undefined;
+  /** Write the keys of the next entries quoted (set when they are not bare, see bareKey). */
+  quoteKeys = false;
 
   constructor(keysMayRepeat: boolean) {
-    this.seen = keysMayRepeat ? new Map() : undefined;
+    this.slots = keysMayRepeat ? new Map() : undefined;
   }
 
-  /** begin starts an entry. */
-  begin(): void {
-    this.start = this.parts.length;
-  }
-
-  /** end ends the entry begun last, whose key is `key` + `keyEnd` (joined only when needed). */
-  end(key: string, more = "", more2 = ""): void {
-    if (!this.seen) return;
-    const k = key + more + more2;
-    const old = this.seen.get(k);
-    if (!old) {
-      this.seen.set(k, { start: this.start, end: this.parts.length });
-      return;
+  /** entry adds one entry: lines ending in "\n", the first `    KEY:`; values are YAML text or numbers. */
+  entry(strings: TemplateStringsArray, ...values: (string | number)[]): void {
+    if (this.quoteKeys || this.slots) return this.slowEntry(strings, values);
+    const parts = this.parts;
+    if (strings[0] !== "") parts.push(strings[0]!);
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] !== "") parts.push(values[i]!);
+      if (strings[i + 1] !== "") parts.push(strings[i + 1]!);
     }
-    this.parts[old.start] = this.parts.slice(this.start).join("");
-    this.parts.fill("", old.start + 1, old.end);
-    this.parts.length = this.start;
   }
 
   /** write writes `head` (ending in a colon) and the entries, or `head {}` when there are none. */
   write(head: string): string {
     return this.parts.length === 0 ? `${head} {}\n` : `${head}\n${this.parts.join("")}`;
+  }
+
+  private slowEntry(strings: TemplateStringsArray, values: (string | number)[]): void {
+    let text = strings[0]!;
+    for (let i = 0; i < values.length; i++) text += `${values[i]}${strings[i + 1]}`;
+    const from = text.search(/\S/);
+    const to = text.indexOf(":\n");
+    const key = text.slice(from, to);
+    if (this.quoteKeys) text = `${text.slice(0, from)}${yamlString(key)}${text.slice(to)}`;
+    const at = this.slots?.get(key);
+    if (at !== undefined) this.parts[at] = text;
+    else {
+      this.slots?.set(key, this.parts.length);
+      this.parts.push(text);
+    }
   }
 }
 

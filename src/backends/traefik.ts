@@ -51,9 +51,8 @@ export function wellKnownMode(opts: TraefikOptions): "homeserver" | "static" {
 type SiteKeys = { id: string; slugs: string[] };
 
 // Lines that are the same for every site, 6 spaces deep (below an entry's key).
-const CORS = flat(`${toYaml({ headers: { customResponseHeaders: Object.fromEntries([["Content-Type", "application/json"], ...CORS_HEADERS]) } }, 6)}\n`);
-const REDIRECT_CORS = flat(`${toYaml({ headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } }, 6)}\n`);
-const TO_HTTPS = '      redirectScheme:\n        scheme: "https"\n        permanent: true\n';
+const CORS = flat(toYaml({ headers: { customResponseHeaders: Object.fromEntries([["Content-Type", "application/json"], ...CORS_HEADERS]) } }, 6), "\n");
+const REDIRECT_CORS = flat(toYaml({ headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } }, 6), "\n");
 
 /**
  * DynamicWriter writes each site's entries into the four sections, as pieces joined once at the
@@ -84,81 +83,59 @@ class DynamicWriter {
   site(site: SitePlan, { id, slugs }: SiteKeys, opts: TraefikOptions): void {
     const { routers, middlewares, services, transports } = this;
     // Keys are the id, "-" and [a-z0-9-] (fixed text, slugs): quoted exactly when the id is.
-    const bare = bareKey(id);
-    const open = bare ? "    " : '    "';
-    const close = bare ? ":\n" : '":\n';
+    const quote = !bareKey(id);
+    routers.quoteKeys = middlewares.quoteKeys = services.quoteKeys = transports.quoteKeys = quote;
     const tls = site.tls.kind === "acme" ? this.tlsLine(opts.cert_resolver ?? "letsencrypt") : "      tls: {}\n";
     const https = this.entryLine(this.eps.https(site.listen.https));
     const federation = site.federationListener ? this.entryLine(this.eps.federation(site.federationListener)) : "";
     const upstream = this.quote(trimSlash(opts.upstream ?? (site.upstream.kind === "tcp" ? site.upstream.url : "")));
 
-    transports.begin();
-    transports.parts.push(open, id, "-transport", close, '      forwardingTimeouts:\n        responseHeaderTimeout: "', String(site.timeout.seconds), 's"\n');
-    transports.end(id, "-transport");
-    services.begin();
-    services.parts.push(open, id, "-homeserver", close, "      loadBalancer:\n        servers:\n          - url: ", upstream, '\n        passHostHeader: true\n        serversTransport: "', id, '-transport"\n');
-    services.end(id, "-homeserver");
+    transports.entry`    ${id}-transport:\n      forwardingTimeouts:\n        responseHeaderTimeout: "${site.timeout.seconds}s"\n`;
+    services.entry`    ${id}-homeserver:\n      loadBalancer:\n        servers:\n          - url: ${upstream}\n        passHostHeader: true\n        serversTransport: "${id}-transport"\n`;
     // buffering reads the whole body first, so an over-limit request gets 413 and the homeserver nothing.
-    middlewares.begin();
-    middlewares.parts.push(open, id, "-body-limit", close, "      buffering:\n        maxRequestBodyBytes: ", String(site.maxUpload.bytes), "\n");
-    middlewares.end(id, "-body-limit");
-    middlewares.begin();
-    middlewares.parts.push(open, id, "-cors", close, CORS);
-    middlewares.end(id, "-cors");
+    middlewares.entry`    ${id}-body-limit:\n      buffering:\n        maxRequestBodyBytes: ${site.maxUpload.bytes}\n`;
+    middlewares.entry`    ${id}-cors:\n${CORS}`;
 
     const static_ = wellKnownMode(opts) === "static";
     if (static_) {
-      services.begin();
-      services.parts.push(open, id, "-well-known", close, "      loadBalancer:\n        servers:\n          - url: ", this.quote(trimSlash(opts.static_url!)), "\n        passHostHeader: false\n");
-      services.end(id, "-well-known");
+      services.entry`    ${id}-well-known:\n      loadBalancer:\n        servers:\n          - url: ${this.quote(trimSlash(opts.static_url!))}\n        passHostHeader: false\n`;
     }
     // Each name's well-known paths: the documents on the server name; elsewhere the static server
     // answers 404 (no such folder), the homeserver whatever it serves.
     const names = hostNames(site);
     const escaped = names.map(yamlInner);
     for (let i = 0; i < names.length; i++) {
+      const entry = names[i] === site.host ? federation : "";
       if (static_) {
-        middlewares.begin();
-        middlewares.parts.push(open, id, "-prefix-", slugs[i]!, close, '      addPrefix:\n        prefix: "/', escaped[i]!, '"\n');
-        middlewares.end(id, "-prefix-", slugs[i]);
+        middlewares.entry`    ${id}-prefix-${slugs[i]!}:\n      addPrefix:\n        prefix: "/${escaped[i]!}"\n`;
+        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${entry}      middlewares:\n        - "${id}-prefix-${slugs[i]!}"\n        - "${id}-cors"\n      service: "${id}-well-known"\n${tls}`;
+      } else {
+        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${entry}      middlewares:\n        - "${id}-cors"\n      service: "${id}-homeserver"\n${tls}`;
       }
-      routers.begin();
-      routers.parts.push(open, id, "-well-known-", slugs[i]!, close, '      rule: "Host(`', escaped[i]!, '`) && PathPrefix(`/.well-known/matrix/`)"\n      entryPoints:\n', https);
-      if (names[i] === site.host) routers.parts.push(federation);
-      routers.parts.push("      middlewares:\n");
-      if (static_) routers.parts.push('        - "', id, "-prefix-", slugs[i]!, '"\n');
-      routers.parts.push('        - "', id, '-cors"\n      service: "', id, static_ ? '-well-known"\n' : '-homeserver"\n', tls);
-      routers.end(id, "-well-known-", slugs[i]);
     }
     // No router for the rest of the server name: Traefik answers 404 where no router matches.
-    routers.begin();
-    routers.parts.push(open, id, "-homeserver", close, '      rule: "Host(`', yamlInner(site.host), '`)"\n      entryPoints:\n', https, federation);
-    routers.parts.push('      middlewares:\n        - "', id, '-body-limit"\n      service: "', id, '-homeserver"\n', tls);
-    routers.end(id, "-homeserver");
+    routers.entry`    ${id}-homeserver:\n      rule: "Host(\`${yamlInner(site.host)}\`)"\n      entryPoints:\n${https}${federation}      middlewares:\n        - "${id}-body-limit"\n      service: "${id}-homeserver"\n${tls}`;
     if (site.listen.http !== null) {
-      middlewares.begin();
-      middlewares.parts.push(open, id, "-to-https", close, TO_HTTPS);
-      if (site.listen.https !== 443) middlewares.parts.push('        port: "', String(site.listen.https), '"\n');
-      middlewares.end(id, "-to-https");
+      const port = site.listen.https !== 443 ? `        port: "${site.listen.https}"\n` : "";
+      middlewares.entry`    ${id}-to-https:\n      redirectScheme:\n        scheme: "https"\n        permanent: true\n${port}`;
       // Matrix clients must see CORS on a redirect on the way to a well-known document too.
-      middlewares.begin();
-      middlewares.parts.push(open, id, "-redirect-cors", close, REDIRECT_CORS);
-      middlewares.end(id, "-redirect-cors");
-      routers.begin();
-      routers.parts.push(open, id, "-to-https", close, '      rule: "Host(`', escaped.join("`) || Host(`"), '`)"\n      entryPoints:\n', this.entryLine(this.eps.http(site.listen.http)));
-      routers.parts.push('      middlewares:\n        - "', id, '-redirect-cors"\n        - "', id, '-to-https"\n      service: "noop@internal"\n');
-      routers.end(id, "-to-https");
+      middlewares.entry`    ${id}-redirect-cors:\n${REDIRECT_CORS}`;
+      const rule = escaped.join("`) || Host(`");
+      routers.entry`    ${id}-to-https:\n      rule: "Host(\`${rule}\`)"\n      entryPoints:\n${this.entryLine(this.eps.http(site.listen.http))}      middlewares:\n        - "${id}-redirect-cors"\n        - "${id}-to-https"\n      service: "noop@internal"\n`;
     }
-    if (site.tls.kind === "files") this.certificates.push("    - certFile: ", yamlString(site.tls.cert), "\n      keyFile: ", yamlString(site.tls.key), "\n");
+    if (site.tls.kind === "files") this.certificates.push(`    - certFile: ${yamlString(site.tls.cert)}\n      keyFile: ${yamlString(site.tls.key)}\n`);
   }
 
   /** text is the YAML of { http: {…}, tls: { certificates } }, with no newline at the end. */
   text(): string {
     const sections = [this.routers.write("  routers:"), this.middlewares.write("  middlewares:"), this.services.write("  services:"), this.transports.write("  serversTransports:")];
     if (this.certificates.length > 0) sections.push(`tls:\n  certificates:\n${this.certificates.join("")}`);
-    // Cut the newline off the last piece, not the whole text: slicing a concatenation copies it.
+    // Cut the newline off the last section, not the whole text (slicing a concatenation copies it
+    // all), and concatenate: the sections are copied once, when the file is written.
     sections.push(sections.pop()!.slice(0, -1));
-    return `http:\n${sections.join("")}`;
+    let text = "http:\n";
+    for (const section of sections) text += section;
+    return text;
   }
 
   private quote(value: string): string {
@@ -169,13 +146,13 @@ class DynamicWriter {
 
   private entryLine(name: string): string {
     let line = this.entryLines.get(name);
-    if (line === undefined) this.entryLines.set(name, (line = flat(`        - ${yamlString(name)}\n`)));
+    if (line === undefined) this.entryLines.set(name, (line = flat("        - ", yamlString(name), "\n")));
     return line;
   }
 
   private tlsLine(resolver: string): string {
     let line = this.tlsLines.get(resolver);
-    if (line === undefined) this.tlsLines.set(resolver, (line = flat(`      tls:\n        certResolver: ${yamlString(resolver)}\n`)));
+    if (line === undefined) this.tlsLines.set(resolver, (line = flat("      tls:\n        certResolver: ", yamlString(resolver), "\n")));
     return line;
   }
 }
@@ -202,9 +179,9 @@ function keysMayRepeat(keys: SiteKeys[]): boolean {
   return keys.some(({ slugs }) => slugs.some((s, j) => slugs.indexOf(s) !== j));
 }
 
-/** flat copies a string made by concatenation into one piece, which the final join copies faster. */
-function flat(s: string): string {
-  return [...s].join("");
+/** flat concatenates into one flat string (`+` makes a tree above 12 characters, slower to copy). */
+function flat(...pieces: string[]): string {
+  return pieces.join("");
 }
 
 function trimSlash(url: string): string {
