@@ -31,7 +31,8 @@ export function yamlInner(value: string): string {
  * asked for.
  */
 export class MappingText {
-  private readonly parts: (string | number)[] = [];
+  private parts: (string | number)[] = [];
+  private readonly chunks: string[] = [];
   private readonly slots: Map<string, number> | undefined;
   /** Write the keys of the next entries quoted (set when they are not bare, see bareKey). */
   quoteKeys = false;
@@ -49,11 +50,20 @@ export class MappingText {
       if (values[i] !== "") parts.push(values[i]!);
       if (strings[i + 1] !== "") parts.push(strings[i + 1]!);
     }
+    // Join every few thousand pieces: the array stays small and young, the pieces are still in
+    // the cache, and the chunk is big enough for V8 to allocate it where the young GC never copies.
+    if (parts.length >= CHUNK_PIECES) {
+      this.chunks.push(parts.join(""));
+      this.parts = [];
+    }
   }
 
   /** write writes `head` (ending in a colon) and the entries, or `head {}` when there are none. */
   write(head: string): string {
-    return this.parts.length === 0 ? `${head} {}\n` : `${head}\n${this.parts.join("")}`;
+    if (this.parts.length === 0 && this.chunks.length === 0) return `${head} {}\n`;
+    let text = `${head}\n`;
+    for (const chunk of this.chunks) text += chunk;
+    return text + this.parts.join("");
   }
 
   private slowEntry(strings: TemplateStringsArray, values: (string | number)[]): void {
@@ -73,6 +83,8 @@ export class MappingText {
 }
 
 // --- internal ---
+
+const CHUNK_PIECES = 8192;
 
 const BARE_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 

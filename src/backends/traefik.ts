@@ -161,16 +161,17 @@ class DynamicWriter {
 function siteKeys(plan: Plan): SiteKeys[] {
   const slugs = plan.sites.map((s) => hostNames(s).map(slug));
   const count = new Map<string, number>();
-  for (const [s] of slugs) count.set(s!, (count.get(s!) ?? 0) + 1);
+  for (const names of slugs) count.set(names[0]!, (count.get(names[0]!) ?? 0) + 1);
   // Names that collide once dots become dashes (a-b.com, a.b-com) get the site's index.
-  return slugs.map(([s, ...rest], i) => ({ id: count.get(s!)! > 1 ? `${s}-${i}` : s!, slugs: [s!, ...rest] }));
+  return slugs.map((names, i) => ({ id: count.get(names[0]!)! > 1 ? `${names[0]}-${i}` : names[0]!, slugs: names }));
 }
 
 /** keysMayRepeat tells whether two entries of a section could have the same key. */
 function keysMayRepeat(keys: SiteKeys[]): boolean {
   // Keys are id + "-" + suffix: two sites' keys meet only if the ids are equal, or one is the
   // other + "-" + more (x-com-redirect-cors is x-com's redirect-cors and x-com-redirect's cors).
-  const ids = new Set(keys.map((k) => k.id));
+  const ids = new Set<string>();
+  for (const { id } of keys) ids.add(id);
   if (ids.size < keys.length) return true;
   for (const { id } of keys) {
     for (let p = id.indexOf("-"); p >= 0; p = id.indexOf("-", p + 1)) if (ids.has(id.slice(0, p))) return true;
