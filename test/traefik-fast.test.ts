@@ -67,6 +67,19 @@ test("repeated keys: first place, last value, as in an object", () => {
   assert.ok(compare(REPEATS, "repeats"), "the file is invalid");
 });
 
+// Enough sites that each section is joined in several chunks (MappingText joins every 8,192 pieces).
+test("600 sites: same YAML as the object tree", () => {
+  const sites = Array.from({ length: 600 }, (_, i) => ({
+    server_name: i % 7 === 0 ? `${i}x.example.com` : `s${i}.example.com`, // a digit first: quoted keys
+    homeserver: { host: i % 3 === 0 ? `s${i}.example.com` : `m${i}.example.com`, upstream: `http://127.0.0.1:${6000 + i}/` },
+    ...(i % 5 === 0 ? { listen: { https: 8443, http: false } } : {}),
+    ...(i % 4 === 0 ? { federation: { port: 8448 } } : {}),
+    ...(i % 6 === 0 ? { tls: { cert: `/etc/ssl/${i}.pem`, key: `/etc/ssl/${i}.key` } } : {}),
+    ...(i % 2 === 0 ? { backends: { traefik: { well_known: "static", static_url: "http://127.0.0.1:8080" } } } : {}),
+  }));
+  assert.ok(compare(JSON.stringify({ version: 1, sites }), "600 sites"), "the file is invalid");
+});
+
 // --- random files ---
 
 // Few labels, so that ids meet (x.com, x.com.redirect); a digit first makes a quoted key.
