@@ -23,12 +23,12 @@ export function yamlInner(value: string): string {
 }
 
 /**
- * MappingText collects the entries of one block mapping as text pieces, joined once at the end
- * (a string per entry or line costs seconds of garbage collection at 10,000 sites). `entry` is a
- * template tag: the template's fixed text and the values are pushed as they are, so each run of
- * fixed text is one piece. When keys may repeat, a key written again keeps its first place and
- * takes the new text, as assigning to an object does; that costs a Map of every key, so it is
- * asked for.
+ * MappingText collects the entries of one block mapping as text pieces, joined a few thousand at a
+ * time: no object or string per entry or line (at 10,000 sites those cost most of a second, most
+ * of it garbage collection). `entry` is a template tag: the template's fixed text and the values
+ * are pushed as they are, so each run of fixed text is one piece. When keys may repeat, a key
+ * written again keeps its first place and takes the new text, as assigning to an object does;
+ * that costs a Map of every key, so it is asked for.
  */
 export class MappingText {
   private parts: (string | number)[] = [];

@@ -55,9 +55,9 @@ const CORS = flat(toYaml({ headers: { customResponseHeaders: Object.fromEntries(
 const REDIRECT_CORS = flat(toYaml({ headers: { customResponseHeaders: { "Access-Control-Allow-Origin": "*" } } }, 6), "\n");
 
 /**
- * DynamicWriter writes each site's entries into the four sections, as pieces joined once at the
- * end. Values are spliced into quoted scalars escaped (yamlInner) and only between ASCII text,
- * which is what yamlString of the whole gives; ids and slugs are [a-z0-9-] and need no escaping.
+ * DynamicWriter writes each site's entries into the four sections (MappingText). Values are
+ * spliced into quoted scalars escaped (yamlInner) and only between ASCII text, which is what
+ * yamlString of the whole gives; ids and slugs are [a-z0-9-] and need no escaping.
  */
 class DynamicWriter {
   private readonly routers: MappingText;
@@ -105,12 +105,12 @@ class DynamicWriter {
     const names = hostNames(site);
     const escaped = names.map(yamlInner);
     for (let i = 0; i < names.length; i++) {
-      const entry = names[i] === site.host ? federation : "";
+      const more = names[i] === site.host ? federation : "";
       if (static_) {
         middlewares.entry`    ${id}-prefix-${slugs[i]!}:\n      addPrefix:\n        prefix: "/${escaped[i]!}"\n`;
-        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${entry}      middlewares:\n        - "${id}-prefix-${slugs[i]!}"\n        - "${id}-cors"\n      service: "${id}-well-known"\n${tls}`;
+        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${more}      middlewares:\n        - "${id}-prefix-${slugs[i]!}"\n        - "${id}-cors"\n      service: "${id}-well-known"\n${tls}`;
       } else {
-        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${entry}      middlewares:\n        - "${id}-cors"\n      service: "${id}-homeserver"\n${tls}`;
+        routers.entry`    ${id}-well-known-${slugs[i]!}:\n      rule: "Host(\`${escaped[i]!}\`) && PathPrefix(\`/.well-known/matrix/\`)"\n      entryPoints:\n${https}${more}      middlewares:\n        - "${id}-cors"\n      service: "${id}-homeserver"\n${tls}`;
       }
     }
     // No router for the rest of the server name: Traefik answers 404 where no router matches.
