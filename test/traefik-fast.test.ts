@@ -118,7 +118,9 @@ const file = fc.record(
   { requiredKeys: ["sites"] },
 );
 
-function siteFile(r: fc.RecordValue<typeof file>): string {
+type FileChoices = typeof file extends fc.Arbitrary<infer T> ? T : never;
+
+function siteFile(r: FileChoices): string {
   const servers: string[] = [];
   const sites = r.sites.map(([own, host, c], i) => {
     const server = c.derived && i > 0 ? `${servers[i - 1]}.redirect` : own;
