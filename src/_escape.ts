@@ -60,11 +60,16 @@ function caddyDoubleQuotable(value: string): boolean {
  * U+2029 as line breaks, and invisible characters should not hide in committed output.
  */
 export function yamlString(value: string): string {
-  return JSON.stringify(value).replace(/[^\x20-\x7e]/gu, (c) => {
+  const json = JSON.stringify(value);
+  // Most values are printable ASCII: skip the replace (a global Unicode regex walk and a copy).
+  if (!NOT_PRINTABLE.test(json)) return json;
+  return json.replace(/[^\x20-\x7e]/gu, (c) => {
     const cp = c.codePointAt(0)!;
     return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
   });
 }
+
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
 
 /** regexLiteral escapes a string for use inside a PCRE/RE2/Go regular expression. */
 export function regexLiteral(value: string): string {
