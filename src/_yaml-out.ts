@@ -26,24 +26,18 @@ export function yamlInner(value: string): string {
  * MappingText collects the entries of one block mapping as text pieces, joined a few thousand at a
  * time: no object or string per entry or line (at 10,000 sites those cost most of a second, most
  * of it garbage collection). `entry` is a template tag: the template's fixed text and the values
- * are pushed as they are, so each run of fixed text is one piece. When keys may repeat, a key
- * written again keeps its first place and takes the new text, as assigning to an object does;
- * that costs a Map of every key, so it is asked for.
+ * are pushed as they are, so each run of fixed text is one piece. Keys must not repeat (the
+ * Traefik backend names entries so that they cannot: siteKeys).
  */
 export class MappingText {
   private parts: (string | number)[] = [];
   private readonly chunks: string[] = [];
-  private readonly slots: Map<string, number> | undefined;
   /** Write the keys of the next entries quoted (set when they are not bare, see bareKey). */
   quoteKeys = false;
 
-  constructor(keysMayRepeat: boolean) {
-    this.slots = keysMayRepeat ? new Map() : undefined;
-  }
-
   /** entry adds one entry: lines ending in "\n", the first `    KEY:`; values are YAML text or numbers. */
   entry(strings: TemplateStringsArray, ...values: (string | number)[]): void {
-    if (this.quoteKeys || this.slots) return this.slowEntry(strings, values);
+    if (this.quoteKeys) return this.quotedEntry(strings, values);
     const parts = this.parts;
     if (strings[0] !== "") parts.push(strings[0]!);
     for (let i = 0; i < values.length; i++) {
@@ -66,19 +60,12 @@ export class MappingText {
     return text + this.parts.join("");
   }
 
-  private slowEntry(strings: TemplateStringsArray, values: (string | number)[]): void {
+  private quotedEntry(strings: TemplateStringsArray, values: (string | number)[]): void {
     let text = strings[0]!;
     for (let i = 0; i < values.length; i++) text += `${values[i]}${strings[i + 1]}`;
     const from = text.search(/\S/);
     const to = text.indexOf(":\n");
-    const key = text.slice(from, to);
-    if (this.quoteKeys) text = `${text.slice(0, from)}${yamlString(key)}${text.slice(to)}`;
-    const at = this.slots?.get(key);
-    if (at !== undefined) this.parts[at] = text;
-    else {
-      this.slots?.set(key, this.parts.length);
-      this.parts.push(text);
-    }
+    this.parts.push(`${text.slice(0, from)}${yamlString(text.slice(from, to))}${text.slice(to)}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // The Traefik dynamic file is written as text, entry by entry (src/backends/traefik.ts), for speed
 // at 10,000 sites. It used to be an object tree written by toYaml; that tree is kept here as the
-// reference, and the two must give the same bytes: on the fixtures, on files whose entry keys
-// repeat (where an object keeps the first place and the last value), and on random files.
+// reference, and the two must give the same bytes: on the fixtures, on files whose readable entry
+// keys would repeat (those get position ids: siteKeys), and on random files. No key may repeat.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -9,7 +9,7 @@ import { formatDiagnostic, loadSite, planSite, renderBackend, validateSite } fro
 import type { Plan, SitePlan, TraefikOptions } from "../src/index.js";
 import { CORS_HEADERS, hostNames } from "../src/_common.js";
 import { toYaml } from "../src/_yaml-out.js";
-import { options, wellKnownMode } from "../src/backends/traefik.js";
+import { options, siteKeys, wellKnownMode } from "../src/backends/traefik.js";
 import { entryPoints, type EntryPoints } from "../src/backends/traefik-static.js";
 import { fixtures } from "./_fixtures.ts";
 
@@ -63,8 +63,23 @@ sites:
     tls: { cert: "/etc/ssl/\\"q\\" \\\\ \\u00e9 \\U0001F600.pem", key: /k.pem }
 `;
 
-test("repeated keys: first place, last value, as in an object", () => {
+test("names whose keys would meet: every site named by its position, no key repeats", () => {
+  const before = repeated;
   assert.ok(compare(REPEATS, "repeats"), "the file is invalid");
+  assert.equal(repeated, before, "a key was written twice: a site lost entries");
+  const text = renderText(REPEATS);
+  for (let i = 0; i < 6; i++) assert.match(text, new RegExp(`^    site-${i}-homeserver:$`, "m"));
+  assert.match(text, /^    site-2-well-known-server:\n      rule: "Host\(`1a\.b-c\.com`\)/m);
+  assert.match(text, /^    site-2-well-known-host:\n      rule: "Host\(`1a-b\.c\.com`\)/m);
+  assert.match(text, /^    site-0-redirect-cors:$/m);
+  assert.doesNotMatch(text, /x-com/, "no readable ids once one pair could meet");
+});
+
+test("names that cannot meet keep readable ids", () => {
+  const text = renderText(REPEATS.replace(/  - server_name: x\.com\.redirect\n.*\n/, "").replace(/  - server_name: 1a\.b-c\.com\n(.*\n){2}/, "").replace(/  - server_name: a-b\.test-0\n(.*\n){3}/, ""));
+  assert.match(text, /^    x-com-redirect-cors:$/m);
+  assert.match(text, /^    a-b-test-1-homeserver:$/m, "same slug twice: the site's index");
+  assert.match(text, /^    a-b-test-0-homeserver:$/m);
 });
 
 // Enough sites that each section is joined in several chunks (MappingText joins every 8,192 pieces).
@@ -157,18 +172,20 @@ test(`random files (${RUNS}, seed ${SEED}): same YAML as the object tree`, () =>
     { numRuns: RUNS, seed: SEED },
   );
   assert.ok(valid >= RUNS / 2, `only ${valid} of ${RUNS} random files were valid`);
-  assert.ok(repeated - before >= 5, `only ${repeated - before} repeated keys met: the generator should make more`);
+  assert.equal(repeated, before, "a key was written twice: a site lost entries");
+  assert.ok(positional >= 5, `only ${positional} files needed position ids: the generator should make more`);
 });
 
 // --- the reference: the object tree and toYaml, as src/backends/traefik.ts had them ---
 
 function reference(plan: Plan): string {
   const eps = entryPoints(plan);
-  const ids = siteIds(plan);
+  const keys = siteKeys(plan);
+  if (keys.length > 0 && keys.every((k, i) => k.id === `site-${i}`)) positional++;
   const http = { routers: {} as Record<string, unknown>, middlewares: {} as Record<string, unknown>, services: {} as Record<string, unknown>, serversTransports: {} as Record<string, unknown> };
   const certificates: unknown[] = [];
   plan.sites.forEach((site, i) => {
-    addSite(http, site, ids[i]!, options(plan, site), eps);
+    addSite(http, site, keys[i]!.id, keys[i]!.slugs, options(plan, site), eps);
     if (site.tls.kind === "files") certificates.push({ certFile: site.tls.cert, keyFile: site.tls.key });
   });
   const dynamic: Record<string, unknown> = { http };
@@ -178,14 +195,15 @@ function reference(plan: Plan): string {
 
 type Http = { routers: Record<string, unknown>; middlewares: Record<string, unknown>; services: Record<string, unknown>; serversTransports: Record<string, unknown> };
 
-/** Keys set again, over all reference runs (the random files must meet some). */
+/** Keys set again, over all reference runs (must stay 0), and files that needed position ids. */
 let repeated = 0;
+let positional = 0;
 const put = (section: Record<string, unknown>, key: string, value: unknown) => {
   if (Object.hasOwn(section, key)) repeated++;
   section[key] = value;
 };
 
-function addSite(http: Http, site: SitePlan, id: string, opts: TraefikOptions, eps: EntryPoints): void {
+function addSite(http: Http, site: SitePlan, id: string, slugs: string[], opts: TraefikOptions, eps: EntryPoints): void {
   const tls = site.tls.kind === "acme" ? { certResolver: opts.cert_resolver ?? "letsencrypt" } : {};
   const https = [eps.https(site.listen.https)];
   const hostRule = (name: string) => `Host(\`${name}\`)`;
@@ -201,14 +219,14 @@ function addSite(http: Http, site: SitePlan, id: string, opts: TraefikOptions, e
   if (static_) {
     put(http.services, `${id}-well-known`, { loadBalancer: { servers: [{ url: opts.static_url!.replace(/\/$/, "") }], passHostHeader: false } });
   }
-  for (const name of hostNames(site)) {
+  for (const [j, name] of hostNames(site).entries()) {
     const middlewares = [`${id}-cors`];
     if (static_) {
-      put(http.middlewares, `${id}-prefix-${slug(name)}`, { addPrefix: { prefix: `/${name}` } });
-      middlewares.unshift(`${id}-prefix-${slug(name)}`);
+      put(http.middlewares, `${id}-prefix-${slugs[j]}`, { addPrefix: { prefix: `/${name}` } });
+      middlewares.unshift(`${id}-prefix-${slugs[j]}`);
     }
     const entry = name === site.host && site.federationListener ? [...https, eps.federation(site.federationListener)] : https;
-    put(http.routers, `${id}-well-known-${slug(name)}`, { rule: wkRule(name), entryPoints: entry, middlewares, service: static_ ? `${id}-well-known` : `${id}-homeserver`, tls });
+    put(http.routers, `${id}-well-known-${slugs[j]}`, { rule: wkRule(name), entryPoints: entry, middlewares, service: static_ ? `${id}-well-known` : `${id}-homeserver`, tls });
   }
   const entry = site.federationListener ? [...https, eps.federation(site.federationListener)] : https;
   put(http.routers, `${id}-homeserver`, { rule: hostRule(site.host), entryPoints: entry, middlewares: [`${id}-body-limit`], service: `${id}-homeserver`, tls });
@@ -221,13 +239,8 @@ function addSite(http: Http, site: SitePlan, id: string, opts: TraefikOptions, e
   }
 }
 
-function siteIds(plan: Plan): string[] {
-  const slugs = plan.sites.map((s) => slug(s.serverName));
-  const count = new Map<string, number>();
-  for (const s of slugs) count.set(s, (count.get(s) ?? 0) + 1);
-  return slugs.map((s, i) => (count.get(s)! > 1 ? `${s}-${i}` : s));
-}
-
-function slug(name: string): string {
-  return name.replace(/[^a-z0-9]+/g, "-");
+function renderText(text: string): string {
+  const { input, diagnostics } = validateSite(loadSite("site.yaml", text));
+  assert.ok(input, diagnostics.map(formatDiagnostic).join("\n"));
+  return renderBackend(planSite(input, "site.yaml"), "traefik").find((f) => f.path === "traefik/mxproxy.yml")!.contents;
 }

@@ -15,7 +15,7 @@ export const DYNAMIC_DIR = "/etc/traefik/dynamic";
 export function renderTraefik(plan: Plan): RenderedFile[] {
   const eps = entryPoints(plan);
   const keys = siteKeys(plan);
-  const dynamic = new DynamicWriter(eps, keysMayRepeat(keys));
+  const dynamic = new DynamicWriter(eps);
   const notes: string[] = [];
   plan.sites.forEach((site, i) => {
     const opts = options(plan, site);
@@ -60,25 +60,17 @@ const REDIRECT_CORS = flat(toYaml({ headers: { customResponseHeaders: { "Access-
  * yamlString of the whole gives; ids and slugs are [a-z0-9-] and need no escaping.
  */
 class DynamicWriter {
-  private readonly routers: MappingText;
-  private readonly middlewares: MappingText;
-  private readonly services: MappingText;
-  private readonly transports: MappingText;
+  private readonly routers = new MappingText();
+  private readonly middlewares = new MappingText();
+  private readonly services = new MappingText();
+  private readonly transports = new MappingText();
   private readonly certificates: string[] = [];
   // Values that repeat from site to site (upstreams, entry point and resolver names), written once.
   private readonly quoted = new Map<string, string>();
   private readonly entryLines = new Map<string, string>();
   private readonly tlsLines = new Map<string, string>();
 
-  constructor(
-    private readonly eps: EntryPoints,
-    keysMayRepeat: boolean,
-  ) {
-    this.routers = new MappingText(keysMayRepeat);
-    this.middlewares = new MappingText(keysMayRepeat);
-    this.services = new MappingText(keysMayRepeat);
-    this.transports = new MappingText(keysMayRepeat);
-  }
+  constructor(private readonly eps: EntryPoints) {}
 
   site(site: SitePlan, { id, slugs }: SiteKeys, opts: TraefikOptions): void {
     const { routers, middlewares, services, transports } = this;
@@ -157,16 +149,25 @@ class DynamicWriter {
   }
 }
 
-/** siteKeys gives each site an id (its server name's slug) and its names' slugs. */
-function siteKeys(plan: Plan): SiteKeys[] {
+/**
+ * siteKeys names each site's entries: its server name's slug (`example-com`) as the id, and its
+ * names' slugs for the per-name entries. Keys are id + "-" + suffix, so readable ids can make two
+ * entries one key (x.com's `redirect-cors` and x.com.redirect's `cors`; a.b.test and a-b.test;
+ * 1a.b-c.com with host 1a-b.c.com): the later would silently replace the earlier and a site would
+ * lose its routes. When that can happen, every site is named by its position instead
+ * (`site-0`, names `server` and `host`), which cannot meet.
+ */
+export function siteKeys(plan: Plan): SiteKeys[] {
   const slugs = plan.sites.map((s) => hostNames(s).map(slug));
   const count = new Map<string, number>();
   for (const names of slugs) count.set(names[0]!, (count.get(names[0]!) ?? 0) + 1);
   // Names that collide once dots become dashes (a-b.com, a.b-com) get the site's index.
-  return slugs.map((names, i) => ({ id: count.get(names[0]!)! > 1 ? `${names[0]}-${i}` : names[0]!, slugs: names }));
+  const readable = slugs.map((names, i) => ({ id: count.get(names[0]!)! > 1 ? `${names[0]}-${i}` : names[0]!, slugs: names }));
+  if (!keysMayRepeat(readable)) return readable;
+  return slugs.map((names, i) => ({ id: `site-${i}`, slugs: names.length === 1 ? ["server"] : ["server", "host"] }));
 }
 
-/** keysMayRepeat tells whether two entries of a section could have the same key. */
+/** keysMayRepeat tells whether two entries of a section could have the same key (see siteKeys). */
 function keysMayRepeat(keys: SiteKeys[]): boolean {
   // Keys are id + "-" + suffix: two sites' keys meet only if the ids are equal, or one is the
   // other + "-" + more (x-com-redirect-cors is x-com's redirect-cors and x-com-redirect's cors).
