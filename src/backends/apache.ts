@@ -48,19 +48,21 @@ const UPSTREAM_TLS = ["SSLProxyEngine on", "SSLProxyVerify require", "SSLProxyCh
 
 function view(provenance: string, site: SitePlan) {
   const documents: Vhost["documents"] = [];
-  for (const d of site.wellKnown) documents.push({ pathRegex: regexLiteral(d.path), body: apacheString(d.body, { expr: true }), headers: HEADERS });
+  for (const d of site.wellKnown) documents.push({ pathRegex: pathRegex(d.path), body: apacheString(d.body, { expr: true }), headers: HEADERS });
   const vhosts: Vhost[] = [];
   const { serverName, host } = site;
+  const nameRegex = regexLiteral(serverName);
+  const hostRegex = site.sameHost ? nameRegex : regexLiteral(host);
   const https = site.listen.https;
   const fed = site.federationListener;
   if (!site.sameHost) {
-    const v = vhost(`Well-known documents for ${serverName}.`, `*:${https}`, serverName, NONE, tls(site, serverName));
+    const v = vhost(`Well-known documents for ${serverName}.`, `*:${https}`, serverName, NONE, nameRegex, tls(site, serverName));
     v.documents = documents;
     v.notFound = true;
     v.wellKnown404 = true;
     vhosts.push(v);
   }
-  const main = vhost(site.sameHost ? `Well-known documents and homeserver on ${host}.` : `Homeserver ${host}.`, fed ? `*:${https} *:${fed}` : `*:${https}`, host, NONE, tls(site, host));
+  const main = vhost(site.sameHost ? `Well-known documents and homeserver on ${host}.` : `Homeserver ${host}.`, fed ? `*:${https} *:${fed}` : `*:${https}`, host, NONE, hostRegex, tls(site, host));
   if (site.sameHost) main.documents = documents;
   main.wellKnown404 = true;
   main.proxy = proxy(site);
@@ -70,7 +72,9 @@ function view(provenance: string, site: SitePlan) {
   if (fed && fed !== https) ports += ` ${fed}`;
   const http = site.listen.http;
   if (http !== null) {
-    const v = vhost("Plain HTTP only redirects to HTTPS.", `*:${http}`, serverName, site.sameHost ? NONE : [host], null);
+    const v = site.sameHost
+      ? vhost("Plain HTTP only redirects to HTTPS.", `*:${http}`, serverName, NONE, nameRegex, null)
+      : vhost("Plain HTTP only redirects to HTTPS.", `*:${http}`, serverName, [host], `${nameRegex}|${hostRegex}`, null);
     // %{SERVER_NAME} is the requested name, already checked against the names we serve.
     v.redirect = `https://%{SERVER_NAME}${httpsAuthority(site, "")}`;
     v.acmeWebroot = site.tls.kind === "acme";
@@ -80,8 +84,8 @@ function view(provenance: string, site: SitePlan) {
   return { provenance, serverName, host, upstreamText: upstreamText(site), modules: MODULES, ports, vhosts };
 }
 
-function vhost(comment: string, addresses: string, serverName: string, aliases: string[], tls: Vhost["tls"]): Vhost {
-  const names = aliases.length === 0 ? regexLiteral(serverName) : `${regexLiteral(serverName)}|${aliases.map(regexLiteral).join("|")}`;
+/** vhost makes a vhost for serverName and aliases; `names` is their regexLiteral()s joined by |. */
+function vhost(comment: string, addresses: string, serverName: string, aliases: string[], names: string, tls: Vhost["tls"]): Vhost {
   return {
     comment,
     addresses,
@@ -96,6 +100,15 @@ function vhost(comment: string, addresses: string, serverName: string, aliases: 
     wellKnown404: false,
     proxy: null,
   };
+}
+
+// The well-known paths are a few constants: each is escaped once.
+const pathRegexes = new Map<string, string>();
+
+function pathRegex(path: string): string {
+  let r = pathRegexes.get(path);
+  if (r === undefined) pathRegexes.set(path, (r = regexLiteral(path)));
+  return r;
 }
 
 function tls(site: SitePlan, name: string): Vhost["tls"] {
