@@ -65,8 +65,9 @@ export function compileTemplates(entries) {
 const RUNTIME = `// A rendered file is a rope of hundreds of pieces (V8 cons strings); reading a character makes
 // V8 flatten it into one string, so the pieces die young instead of being copied by every
 // young-generation GC until the file is written (more than half of the render time for
-// 10,000 sites without it). Done for each file and each item of a template's outer #each
-// (one Caddyfile holds every site).
+// 10,000 sites without it). Done for each file, and for each item of a long outer #each (one
+// Caddyfile holds every site: its rope would live until the end). Each flattening is a call
+// into the runtime and a copy, so short loops are left to the file's.
 function $flat(s) {
   if (typeof s === "string") s.charCodeAt(0);
   return s;
@@ -87,12 +88,16 @@ function $if(v, c) {
   return !(!v || (Array.isArray(v) && v.length === 0));
 }
 // #each over an array: the body rendered with each item (holes skipped) as its context.
-function $each(v, c, body, at) {
+function $each(v, c, body, at, outer) {
   if (typeof v === "function") v = v.call(c);
   let r = "";
   if (!v || typeof v !== "object") return r;
   if (!Array.isArray(v)) throw new Error("#each over a value that is not an array - " + at);
-  for (let i = 0; i < v.length; i++) if (i in v) r = r + body(v[i]);
+  if (outer && v.length > 64) {
+    for (let i = 0; i < v.length; i++) if (i in v) r = r + $flat(body(v[i]));
+  } else {
+    for (let i = 0; i < v.length; i++) if (i in v) r = r + body(v[i]);
+  }
   return r;
 }
 `;
@@ -173,8 +178,8 @@ class TemplateCompiler {
     this.eachDepth++;
     const chain = this.program(s.program);
     this.eachDepth--;
-    this.extra[slot] = `/** templates/${this.name}.hbs:${s.loc.start.line}: #each ${param.original} */\nfunction ${body}(c) {\n  return ${outer ? `$flat(${chain})` : chain};\n}`;
-    return `$each(${value}, c, ${body}, ${JSON.stringify(`${s.loc.start.line}:${s.loc.start.column} (${this.file})`)})`;
+    this.extra[slot] = `/** templates/${this.name}.hbs:${s.loc.start.line}: #each ${param.original} */\nfunction ${body}(c) {\n  return ${chain};\n}`;
+    return `$each(${value}, c, ${body}, ${JSON.stringify(`${s.loc.start.line}:${s.loc.start.column} (${this.file})`)}, ${outer})`;
   }
 
   partial(s) {
