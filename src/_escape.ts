@@ -22,12 +22,16 @@ export function nginxString(value: string): string {
  * additionally escapes \ $ % for the expression parser and writes newlines as \n.
  */
 export function apacheString(value: string, opts: { expr?: boolean } = {}): string {
-  if (!opts.expr && BARE.test(value)) return value;
-  let v = value;
-  if (opts.expr) v = v.replace(/\\/g, "\\\\").replace(/([$%])/g, "\\$1").replace(/\n/g, "\\n");
-  else if (/[\n\r]/.test(v)) throw new Error(`internal: Apache arguments cannot hold a newline: ${JSON.stringify(value)}`);
-  return `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  if (opts.expr) return `"${value.replace(/[\\$%\n"]/g, apacheExprEscape)}"`;
+  if (BARE.test(value)) return value;
+  if (/[\n\r]/.test(value)) throw new Error(`internal: Apache arguments cannot hold a newline: ${JSON.stringify(value)}`);
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
+
+// The expression parser's escapes (\\ \$ \% and \n for a newline), then the config reader's
+// (\\ and \"), in one pass: document bodies are escaped once per site.
+const APACHE_EXPR_ESCAPES: Record<string, string> = { "\\": "\\\\\\\\", $: "\\\\$", "%": "\\\\%", "\n": "\\\\n", '"': '\\"' };
+const apacheExprEscape = (c: string) => APACHE_EXPR_ESCAPES[c]!;
 
 /**
  * caddyToken quotes a value as one Caddyfile token. In a double-quoted token the lexer turns \"

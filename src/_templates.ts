@@ -1,29 +1,29 @@
-// Precompiled Handlebars templates (scripts/build.mjs compiles templates/ at build time with
-// noEscape and strict, so the runtime needs only handlebars/runtime and never parses templates).
-import HandlebarsRuntime from "handlebars/runtime.js";
-import { specs, partials } from "./_generated/templates.js";
+// The templates, compiled to plain functions by scripts/build.mjs (scripts/hbs-compile.mjs) from
+// templates/*.hbs: rendering loads no Handlebars code at all.
+import { templates } from "./_generated/templates.js";
 
-type Render = (view: object) => string;
+export type Render = (view: object) => string;
 
-// The runtime build has the full library's runtime API; its typings do not say so.
-const Handlebars = HandlebarsRuntime as unknown as typeof import("handlebars");
-
-const cache = new Map<string, Render>();
+const compiled = templates as Record<string, Render | undefined>;
+let observer: ((name: string, view: object, output: string) => void) | undefined;
 
 /** template returns the renderer for `templates/<name>.hbs` (e.g. `nginx/site.conf`). */
 export function template(name: string): Render {
-  let fn = cache.get(name);
-  if (fn) return fn;
-  // One environment per template, so each backend's partials (_tls, _proxy) keep short names.
-  const backend = name.slice(0, name.indexOf("/") + 1);
-  const env = Handlebars.create();
-  for (const [key, spec] of Object.entries(partials)) {
-    if (key.startsWith(backend)) env.registerPartial(key.slice(backend.length), env.template(spec));
-  }
-  const spec = specs[name];
-  if (!spec) throw new Error(`internal: no template ${name}`);
-  const compiled = env.template(spec);
-  fn = (view: object) => compiled(view, { allowProtoPropertiesByDefault: false });
-  cache.set(name, fn);
-  return fn;
+  const fn = compiled[name];
+  if (!fn) throw new Error(`internal: no template ${name}`);
+  const observe = observer;
+  if (!observe) return fn;
+  return (view) => {
+    const output = fn(view);
+    observe(name, view, output);
+    return output;
+  };
+}
+
+/**
+ * observeTemplates makes every renderer obtained from `template` afterwards report each view it
+ * renders and the output (test/templates.test.ts compares them with Handlebars); undefined stops.
+ */
+export function observeTemplates(fn: ((name: string, view: object, output: string) => void) | undefined): void {
+  observer = fn;
 }

@@ -1,7 +1,9 @@
 // Apache httpd 2.4: one file of virtual hosts per site. Listen lines stay in the user's
 // ports.conf (two files each saying "Listen 8448" would stop Apache); the header lists the ports.
+// Views are built for thousands of sites at a time: one object literal per vhost (no spreads),
+// escaped constants computed once, shared read-only arrays (templates never change a view).
 import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, MOZILLA_INTERMEDIATE, hostNames, httpsAuthority, provenance, tlsFiles } from "../_common.js";
+import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, tlsFiles } from "../_common.js";
 import { apacheString, regexLiteral } from "../_escape.js";
 import { template } from "../_templates.js";
 import { upstreamText } from "./nginx.js";
@@ -12,86 +14,112 @@ export const APACHE_MODULES = ["headers", "http2", "proxy", "proxy_http", "rewri
 /** renderApache renders `apache/<server_name>.conf` for every site. */
 export function renderApache(plan: Plan): RenderedFile[] {
   const render = template("apache/site.conf");
+  const head = provenance(plan);
   return plan.sites.map((site) => ({
     path: `apache/${site.serverName}.conf`,
     backend: "apache",
-    contents: render(view(plan, site)),
+    contents: render(view(head, site)),
   }));
 }
 
 // --- internal ---
 
-function view(plan: Plan, site: SitePlan) {
-  const documents = site.wellKnown.map((d) => ({
-    pathRegex: regexLiteral(d.path),
-    body: apacheString(d.body, { expr: true }),
-    headers: [["Content-Type", "application/json"], ...CORS_HEADERS].map(([name, value]) => ({ name, value: apacheString(value!) })),
-  }));
-  const vhosts = [];
-  if (!site.sameHost) {
-    vhosts.push({ ...base(site, [site.serverName], [site.listen.https]), comment: `Well-known documents for ${site.serverName}.`, documents, notFound: true, wellKnown404: true });
-  }
-  const ports = [site.listen.https, ...(site.federationListener ? [site.federationListener] : [])];
-  vhosts.push({
-    ...base(site, [site.host], ports),
-    comment: site.sameHost ? `Well-known documents and homeserver on ${site.host}.` : `Homeserver ${site.host}.`,
-    documents: site.sameHost ? documents : [],
-    wellKnown404: true,
-    proxy: proxy(site),
-  });
-  if (site.listen.http !== null) {
-    const names = hostNames(site);
-    vhosts.push({
-      ...base(site, names, [site.listen.http]),
-      comment: "Plain HTTP only redirects to HTTPS.",
-      tls: null,
-      // %{SERVER_NAME} is the requested name, already checked against the names we serve.
-      redirect: `https://%{SERVER_NAME}${httpsAuthority(site, "")}`,
-      acmeWebroot: site.tls.kind === "acme",
-    });
-  }
-  const portList = [...new Set(vhosts.flatMap((v) => v.ports))];
-  return {
-    provenance: provenance(plan),
-    serverName: site.serverName,
-    host: site.host,
-    upstreamText: upstreamText(site),
-    modules: APACHE_MODULES.join(" "),
-    ports: portList.join(" "),
-    vhosts,
-  };
+interface Vhost {
+  comment: string;
+  addresses: string;
+  serverName: string;
+  aliases: string[];
+  hostRegex: string;
+  tls: { cert: string; key: string; protocols: string; ciphers: string } | null;
+  redirect: string | null;
+  acmeWebroot: boolean;
+  documents: { pathRegex: string; body: string; headers: { name: string; value: string }[] }[];
+  notFound: boolean;
+  wellKnown404: boolean;
+  proxy: { maxBytes: number; target: string; timeout: number; upstreamTls: string[]; preserveHost: boolean } | null;
 }
 
-function base(site: SitePlan, names: string[], ports: number[]) {
-  const files = tlsFiles(site, names[0]!);
+const MODULES = APACHE_MODULES.join(" ");
+const HEADERS = [["Content-Type", "application/json"], ...CORS_HEADERS].map(([name, value]) => ({ name: name!, value: apacheString(value!) }));
+const PROTOCOLS = MOZILLA_INTERMEDIATE.protocols.map((p) => `+${p}`).join(" ");
+const NONE: never[] = [];
+// Verify the homeserver's certificate, as Caddy and Traefik do by default.
+const UPSTREAM_TLS = ["SSLProxyEngine on", "SSLProxyVerify require", "SSLProxyCheckPeerName on", "SSLProxyCACertificateFile /etc/ssl/certs/ca-certificates.crt"];
+
+function view(provenance: string, site: SitePlan) {
+  const documents: Vhost["documents"] = [];
+  for (const d of site.wellKnown) documents.push({ pathRegex: pathRegex(d.path), body: apacheString(d.body, { expr: true }), headers: HEADERS });
+  const vhosts: Vhost[] = [];
+  const { serverName, host } = site;
+  const nameRegex = regexLiteral(serverName);
+  const hostRegex = site.sameHost ? nameRegex : regexLiteral(host);
+  const https = site.listen.https;
+  const fed = site.federationListener;
+  if (!site.sameHost) {
+    const v = vhost(`Well-known documents for ${serverName}.`, `*:${https}`, serverName, NONE, nameRegex, tls(site, serverName));
+    v.documents = documents;
+    v.notFound = true;
+    v.wellKnown404 = true;
+    vhosts.push(v);
+  }
+  const main = vhost(site.sameHost ? `Well-known documents and homeserver on ${host}.` : `Homeserver ${host}.`, fed ? `*:${https} *:${fed}` : `*:${https}`, host, NONE, hostRegex, tls(site, host));
+  if (site.sameHost) main.documents = documents;
+  main.wellKnown404 = true;
+  main.proxy = proxy(site);
+  vhosts.push(main);
+  // The ports the vhosts use, each once, in order of use.
+  let ports = `${https}`;
+  if (fed && fed !== https) ports += ` ${fed}`;
+  const http = site.listen.http;
+  if (http !== null) {
+    const v = site.sameHost
+      ? vhost("Plain HTTP only redirects to HTTPS.", `*:${http}`, serverName, NONE, nameRegex, null)
+      : vhost("Plain HTTP only redirects to HTTPS.", `*:${http}`, serverName, [host], `${nameRegex}|${hostRegex}`, null);
+    // %{SERVER_NAME} is the requested name, already checked against the names we serve.
+    v.redirect = `https://%{SERVER_NAME}${httpsAuthority(site, "")}`;
+    v.acmeWebroot = site.tls.kind === "acme";
+    vhosts.push(v);
+    if (http !== https && http !== fed) ports += ` ${http}`;
+  }
+  return { provenance, serverName, host, upstreamText: upstreamText(site), modules: MODULES, ports, vhosts };
+}
+
+/** vhost makes a vhost for serverName and aliases; `names` is their regexLiteral()s joined by |. */
+function vhost(comment: string, addresses: string, serverName: string, aliases: string[], names: string, tls: Vhost["tls"]): Vhost {
   return {
-    ports,
-    addresses: ports.map((p) => `*:${p}`).join(" "),
-    serverName: names[0]!,
-    aliases: names.slice(1),
-    hostRegex: `"!^(?:${names.map(regexLiteral).join("|")})(?::[0-9]+)?$"`,
-    tls: { cert: apacheString(files.cert), key: apacheString(files.key), protocols: MOZILLA_INTERMEDIATE.protocols.map((p) => `+${p}`).join(" "), ciphers: MOZILLA_INTERMEDIATE.ciphers },
-    redirect: null as string | null,
+    comment,
+    addresses,
+    serverName,
+    aliases,
+    hostRegex: `"!^(?:${names})(?::[0-9]+)?$"`,
+    tls,
+    redirect: null,
     acmeWebroot: false,
-    documents: [] as unknown[],
+    documents: NONE,
     notFound: false,
     wellKnown404: false,
-    proxy: null as unknown,
+    proxy: null,
   };
 }
 
-function proxy(site: SitePlan) {
+// The well-known paths are a few constants: each is escaped once.
+const pathRegexes = new Map<string, string>();
+
+function pathRegex(path: string): string {
+  let r = pathRegexes.get(path);
+  if (r === undefined) pathRegexes.set(path, (r = regexLiteral(path)));
+  return r;
+}
+
+function tls(site: SitePlan, name: string): Vhost["tls"] {
+  const files = tlsFiles(site, name);
+  return { cert: apacheString(files.cert), key: apacheString(files.key), protocols: PROTOCOLS, ciphers: MOZILLA_INTERMEDIATE.ciphers };
+}
+
+function proxy(site: SitePlan): Vhost["proxy"] {
   const u = site.upstream;
-  const upstreamTls: string[] = [];
-  let target: string;
-  if (u.kind === "unix") target = apacheString(`unix:${u.path}|http://localhost/`);
-  else {
-    target = apacheString(`${u.url}/`);
-    if (u.scheme === "https") {
-      // Verify the homeserver's certificate, as Caddy and Traefik do by default.
-      upstreamTls.push("SSLProxyEngine on", "SSLProxyVerify require", "SSLProxyCheckPeerName on", "SSLProxyCACertificateFile /etc/ssl/certs/ca-certificates.crt");
-    }
-  }
-  const preserveHost = !(u.kind === "tcp" && u.scheme === "https");
-  return { maxBytes: site.maxUpload.bytes, target, timeout: site.timeout.seconds, upstreamTls, preserveHost };
+  const target = apacheString(u.kind === "unix" ? `unix:${u.path}|http://localhost/` : `${u.url}/`);
+  const https = u.kind === "tcp" && u.scheme === "https";
+  // ProxyPreserveHost off for an HTTPS upstream (the template explains why).
+  return { maxBytes: site.maxUpload.bytes, target, timeout: site.timeout.seconds, upstreamTls: https ? UPSTREAM_TLS : NONE, preserveHost: !https };
 }

@@ -1,12 +1,14 @@
-// Caddy 2.6: one complete Caddyfile for every site in the file.
+// Caddy 2.6: one complete Caddyfile for every site in the file. The view is built for thousands
+// of sites at a time: one object literal per block, escaped constants computed once.
 import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, httpsAuthority, hostNames, provenance } from "../_common.js";
+import { CORS_HEADERS, httpsAuthority, provenance } from "../_common.js";
 import { caddyToken } from "../_escape.js";
 import { template } from "../_templates.js";
 
 /** renderCaddy renders `caddy/Caddyfile`. */
 export function renderCaddy(plan: Plan): RenderedFile[] {
-  const blocks = plan.sites.flatMap((site) => siteBlocks(site));
+  const blocks: Block[] = [];
+  for (const site of plan.sites) siteBlocks(site, blocks);
   const httpPorts = [...new Set(plan.sites.map((s) => s.listen.http).filter((p): p is number => p !== null))].sort((a, b) => a - b);
   const view = {
     provenance: provenance(plan),
@@ -33,43 +35,58 @@ function globalPorts(plan: Plan): string[] {
   return out;
 }
 
-function siteBlocks(site: SitePlan) {
-  const tls = site.tls.kind === "files" ? [`${caddyToken(site.tls.cert)} ${caddyToken(site.tls.key)}`] : site.tls.email ? [caddyToken(site.tls.email)] : [];
-  const documents = site.wellKnown.map((d) => ({
-    path: d.path,
-    headers: CORS_HEADERS.map(([name, value]) => ({ name, value: caddyToken(value) })),
-    body: caddyToken(d.body),
-  }));
-  const blank = { tls, redirect: null as string | null, documents: [] as unknown[], wellKnown404: false, notFound: false, proxy: null as unknown };
-  const blocks = [];
-  if (!site.sameHost) {
-    blocks.push({ ...blank, comment: `Well-known documents for ${site.serverName}.`, addresses: `https://${site.serverName}:${site.listen.https}`, documents, wellKnown404: true, notFound: true });
-  }
-  const ports = [site.listen.https, ...(site.federationListener ? [site.federationListener] : [])];
-  blocks.push({
-    ...blank,
-    comment: site.sameHost ? `Well-known documents and homeserver on ${site.host}.` : `Homeserver ${site.host}.`,
-    addresses: ports.map((p) => `https://${site.host}:${p}`).join(", "),
-    documents: site.sameHost ? documents : [],
-    wellKnown404: true,
-    proxy: proxy(site),
-  });
-  if (site.listen.http !== null) {
-    blocks.push({
-      ...blank,
-      tls: [],
-      comment: "Plain HTTP only redirects to HTTPS.",
-      addresses: hostNames(site).map((n) => `http://${n}:${site.listen.http}`).join(", "),
-      redirect: `https://${httpsAuthority(site, "{host}")}{uri}`,
-    });
-  }
-  return blocks;
+interface Block {
+  comment: string;
+  addresses: string;
+  tls: string[];
+  redirect: string | null;
+  documents: { path: string; headers: { name: string; value: string }[]; body: string }[];
+  wellKnown404: boolean;
+  notFound: boolean;
+  proxy: { maxBytes: number; target: string; transport: string[]; timeout: string } | null;
 }
 
-function proxy(site: SitePlan) {
+const HEADERS = CORS_HEADERS.map(([name, value]) => ({ name, value: caddyToken(value) }));
+const NONE: never[] = [];
+
+/** siteBlocks appends the site's blocks to `blocks` (one object literal each, no spreads). */
+function siteBlocks(site: SitePlan, blocks: Block[]): void {
+  const tls = site.tls.kind === "files" ? [`${caddyToken(site.tls.cert)} ${caddyToken(site.tls.key)}`] : site.tls.email ? [caddyToken(site.tls.email)] : NONE;
+  const documents: Block["documents"] = [];
+  for (const d of site.wellKnown) documents.push({ path: d.path, headers: HEADERS, body: caddyToken(d.body) });
+  const https = site.listen.https;
+  if (!site.sameHost) {
+    blocks.push({ comment: `Well-known documents for ${site.serverName}.`, addresses: `https://${site.serverName}:${https}`, tls, redirect: null, documents, wellKnown404: true, notFound: true, proxy: null });
+  }
+  const fed = site.federationListener;
+  blocks.push({
+    comment: site.sameHost ? `Well-known documents and homeserver on ${site.host}.` : `Homeserver ${site.host}.`,
+    addresses: fed ? `https://${site.host}:${https}, https://${site.host}:${fed}` : `https://${site.host}:${https}`,
+    tls,
+    redirect: null,
+    documents: site.sameHost ? documents : NONE,
+    wellKnown404: true,
+    notFound: false,
+    proxy: proxy(site),
+  });
+  const http = site.listen.http;
+  if (http !== null) {
+    blocks.push({
+      comment: "Plain HTTP only redirects to HTTPS.",
+      addresses: site.sameHost ? `http://${site.serverName}:${http}` : `http://${site.serverName}:${http}, http://${site.host}:${http}`,
+      tls: NONE,
+      redirect: `https://${httpsAuthority(site, "{host}")}{uri}`,
+      documents: NONE,
+      wellKnown404: false,
+      notFound: false,
+      proxy: null,
+    });
+  }
+}
+
+function proxy(site: SitePlan): Block["proxy"] {
   const u = site.upstream;
-  const transport: string[] = [];
-  if (u.kind === "tcp" && u.scheme === "https" && !u.hostIsIp) transport.push(`tls_server_name ${u.host}`);
+  const transport = u.kind === "tcp" && u.scheme === "https" && !u.hostIsIp ? [`tls_server_name ${u.host}`] : NONE;
   const target = u.kind === "unix" ? caddyToken(`unix/${u.path}`) : u.scheme === "https" ? u.url : u.authority;
   return { maxBytes: site.maxUpload.bytes, target, transport, timeout: `${site.timeout.seconds}s` };
 }

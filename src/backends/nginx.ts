@@ -1,85 +1,122 @@
 // nginx: one file of server blocks per site, to include inside http {}.
+// Views are built for thousands of sites at a time: one object literal per block (no spreads),
+// escaped constants computed once, shared read-only arrays (templates never change a view).
 import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, MOZILLA_INTERMEDIATE, hostNames, httpsAuthority, provenance, sizeText, tlsFiles } from "../_common.js";
+import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, sizeText, tlsFiles } from "../_common.js";
 import { nginxString } from "../_escape.js";
 import { template } from "../_templates.js";
 
 /** renderNginx renders `nginx/<server_name>.conf` for every site. */
 export function renderNginx(plan: Plan): RenderedFile[] {
   const render = template("nginx/site.conf");
+  const head = provenance(plan);
   return plan.sites.map((site) => ({
     path: `nginx/${site.serverName}.conf`,
     backend: "nginx",
-    contents: render(view(plan, site)),
+    contents: render(view(head, site)),
   }));
+}
+
+/** upstreamText describes the upstream in a comment (no newlines can reach it: validated). */
+export function upstreamText(site: SitePlan): string {
+  return site.upstream.kind === "unix" ? `unix:${site.upstream.path}` : site.upstream.url;
 }
 
 // --- internal ---
 
-function view(plan: Plan, site: SitePlan) {
-  const servers = [];
-  const documents = site.wellKnown.map((d) => ({
-    path: d.path,
-    headers: CORS_HEADERS.map(([name, value]) => ({ name, value: nginxString(value) })),
-    body: nginxString(d.body),
-  }));
-  const https = (port: number) => [`${port} ssl http2`, `[::]:${port} ssl http2`];
+interface Server {
+  comment: string;
+  listens: string[];
+  serverName: string;
+  hostCheck: string;
+  tls: { cert: string; key: string; protocols: string; ciphers: string } | null;
+  redirect: string | null;
+  acmeWebroot: boolean;
+  documents: Document[];
+  wellKnown404: boolean;
+  notFound: boolean;
+  proxy: Proxy | null;
+}
+interface Document {
+  path: string;
+  headers: { name: string; value: string }[];
+  body: string;
+}
+interface Proxy {
+  target: string;
+  maxUpload: string;
+  timeout: string;
+  upstreamTls: string[];
+}
+
+const HEADERS = CORS_HEADERS.map(([name, value]) => ({ name, value: nginxString(value) }));
+const PROTOCOLS = MOZILLA_INTERMEDIATE.protocols.join(" ");
+const NONE: never[] = [];
+// Verify the homeserver's certificate and send SNI, as Caddy and Traefik do by default.
+const UPSTREAM_TLS = ["proxy_ssl_server_name on", "", "proxy_ssl_verify on", "proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt"];
+
+function view(provenance: string, site: SitePlan) {
+  const servers: Server[] = [];
+  const documents: Document[] = [];
+  for (const d of site.wellKnown) documents.push({ path: d.path, headers: HEADERS, body: nginxString(d.body) });
+  const name = site.serverName;
+  const host = site.host;
+  const nameCheck = nginxString(name);
+  const hostCheck = site.sameHost ? nameCheck : nginxString(host);
+  const files = site.tls.kind === "files" ? tls(site.tls.cert, site.tls.key) : null;
   if (!site.sameHost) {
-    servers.push({
-      ...base(site, site.serverName, https(site.listen.https)),
-      comment: `Well-known documents for ${site.serverName}.`,
-      documents,
-      wellKnown404: true,
-      notFound: true,
-    });
+    const s = server(`Well-known documents for ${name}.`, httpsListens(site.listen.https), name, nameCheck, files ?? acme(site, name));
+    s.documents = documents;
+    s.wellKnown404 = true;
+    s.notFound = true;
+    servers.push(s);
   }
-  const ports = [site.listen.https, ...(site.federationListener ? [site.federationListener] : [])];
-  servers.push({
-    ...base(site, site.host, ports.flatMap(https)),
-    comment: site.sameHost ? `Well-known documents and homeserver on ${site.host}.` : `Homeserver ${site.host}${site.federationListener ? ` (clients and federation on ${site.federationListener})` : ""}.`,
-    documents: site.sameHost ? documents : [],
-    wellKnown404: true,
-    proxy: proxy(site),
-  });
+  const fed = site.federationListener;
+  const listens = fed ? [...httpsListens(site.listen.https), ...httpsListens(fed)] : httpsListens(site.listen.https);
+  const comment = site.sameHost ? `Well-known documents and homeserver on ${host}.` : `Homeserver ${host}${fed ? ` (clients and federation on ${fed})` : ""}.`;
+  const main = server(comment, listens, host, hostCheck, files ?? acme(site, host));
+  if (site.sameHost) main.documents = documents;
+  main.wellKnown404 = true;
+  main.proxy = proxy(site);
+  servers.push(main);
   if (site.listen.http !== null) {
-    for (const name of hostNames(site)) {
-      servers.push({
-        ...base(site, name, [`${site.listen.http}`, `[::]:${site.listen.http}`]),
-        comment: `Plain HTTP on ${name} only redirects to HTTPS.`,
-        tls: null,
-        redirect: `https://${httpsAuthority(site, name)}$request_uri`,
-        acmeWebroot: site.tls.kind === "acme",
-      });
-    }
+    const http = httpListens(site.listen.http);
+    const acmeWebroot = site.tls.kind === "acme";
+    servers.push(redirect(site, name, nameCheck, http, acmeWebroot));
+    if (!site.sameHost) servers.push(redirect(site, host, hostCheck, http, acmeWebroot));
   }
   // Debian's default server_names_hash_bucket_size (64) fits names of up to about 48 bytes.
-  const longest = Math.max(...hostNames(site).map((n) => n.length));
+  const longest = site.sameHost ? name.length : Math.max(name.length, host.length);
   const longNames = longest > 48 ? (longest > 100 ? 512 : 128) : null;
-  return { provenance: provenance(plan), serverName: site.serverName, host: site.host, upstreamText: upstreamText(site), longNames, servers };
+  return { provenance, serverName: name, host, upstreamText: upstreamText(site), longNames, servers };
 }
 
-function base(site: SitePlan, name: string, listens: string[]) {
-  const files = tlsFiles(site, name);
-  return {
-    listens,
-    serverName: name,
-    hostCheck: nginxString(name),
-    tls: { cert: nginxString(files.cert), key: nginxString(files.key), protocols: MOZILLA_INTERMEDIATE.protocols.join(" "), ciphers: MOZILLA_INTERMEDIATE.ciphers },
-    redirect: null as string | null,
-    acmeWebroot: false,
-    documents: [] as unknown[],
-    wellKnown404: false,
-    notFound: false,
-    proxy: null as unknown,
-  };
+function server(comment: string, listens: string[], serverName: string, hostCheck: string, tls: Server["tls"]): Server {
+  return { comment, listens, serverName, hostCheck, tls, redirect: null, acmeWebroot: false, documents: NONE, wellKnown404: false, notFound: false, proxy: null };
 }
 
-function proxy(site: SitePlan) {
+function redirect(site: SitePlan, name: string, check: string, listens: string[], acmeWebroot: boolean): Server {
+  const s = server(`Plain HTTP on ${name} only redirects to HTTPS.`, listens, name, check, null);
+  s.redirect = `https://${httpsAuthority(site, name)}$request_uri`;
+  s.acmeWebroot = acmeWebroot;
+  return s;
+}
+
+function tls(cert: string, key: string): Server["tls"] {
+  return { cert: nginxString(cert), key: nginxString(key), protocols: PROTOCOLS, ciphers: MOZILLA_INTERMEDIATE.ciphers };
+}
+
+function acme(site: SitePlan, name: string): Server["tls"] {
+  const f = tlsFiles(site, name);
+  return tls(f.cert, f.key);
+}
+
+function proxy(site: SitePlan): Proxy {
   const u = site.upstream;
-  const upstreamTls: string[] = [];
+  let upstreamTls: string[] = NONE;
   if (u.kind === "tcp" && u.scheme === "https") {
-    // Verify the homeserver's certificate and send SNI, as Caddy and Traefik do by default.
-    upstreamTls.push("proxy_ssl_server_name on", `proxy_ssl_name ${nginxString(u.host)}`, "proxy_ssl_verify on", "proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt");
+    upstreamTls = UPSTREAM_TLS.slice();
+    upstreamTls[1] = `proxy_ssl_name ${nginxString(u.host)}`;
   }
   return {
     target: nginxString(u.kind === "unix" ? `http://unix:${u.path}` : u.url),
@@ -89,7 +126,18 @@ function proxy(site: SitePlan) {
   };
 }
 
-/** upstreamText describes the upstream in a comment (no newlines can reach it: validated). */
-export function upstreamText(site: SitePlan): string {
-  return site.upstream.kind === "unix" ? `unix:${site.upstream.path}` : site.upstream.url;
+// Listen directives for a port: a few distinct ports in a file, so each list is built once.
+const httpsCache = new Map<number, string[]>();
+const httpCache = new Map<number, string[]>();
+
+function httpsListens(port: number): string[] {
+  let l = httpsCache.get(port);
+  if (!l) httpsCache.set(port, (l = [`${port} ssl http2`, `[::]:${port} ssl http2`]));
+  return l;
+}
+
+function httpListens(port: number): string[] {
+  let l = httpCache.get(port);
+  if (!l) httpCache.set(port, (l = [`${port}`, `[::]:${port}`]));
+  return l;
 }
