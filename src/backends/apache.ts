@@ -12,14 +12,11 @@ import { upstreamText } from "./nginx.js";
 export const APACHE_MODULES = ["headers", "http2", "proxy", "proxy_http", "rewrite", "ssl"];
 
 /** renderApache renders `apache/<server_name>.conf` for every site. */
-export function renderApache(plan: Plan): RenderedFile[] {
+export function* renderApache(plan: Plan): Generator<RenderedFile> {
   const render = template("apache/site.conf");
   const head = provenance(plan);
-  return plan.sites.map((site) => ({
-    path: `apache/${site.serverName}.conf`,
-    backend: "apache",
-    contents: render(view(head, site)),
-  }));
+  // One file at a time: a writer that takes each as it comes never holds them all (renderFiles).
+  for (const site of plan.sites) yield { path: `apache/${site.serverName}.conf`, backend: "apache", contents: render(view(head, site)) };
 }
 
 // --- internal ---

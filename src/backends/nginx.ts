@@ -7,14 +7,11 @@ import { nginxString } from "../_escape.js";
 import { template } from "../_templates.js";
 
 /** renderNginx renders `nginx/<server_name>.conf` for every site. */
-export function renderNginx(plan: Plan): RenderedFile[] {
+export function* renderNginx(plan: Plan): Generator<RenderedFile> {
   const render = template("nginx/site.conf");
   const head = provenance(plan);
-  return plan.sites.map((site) => ({
-    path: `nginx/${site.serverName}.conf`,
-    backend: "nginx",
-    contents: render(view(head, site)),
-  }));
+  // One file at a time: a writer that takes each as it comes never holds them all (renderFiles).
+  for (const site of plan.sites) yield { path: `nginx/${site.serverName}.conf`, backend: "nginx", contents: render(view(head, site)) };
 }
 
 /** upstreamText describes the upstream in a comment (no newlines can reach it: validated). */
