@@ -55,7 +55,7 @@ export function compileTemplates(entries) {
     const ast = Handlebars.parse(source);
     const body = compiler.program(ast);
     functions.push(`/** templates/${name}.hbs */\nfunction ${fnName(name)}(c) {\n  return ${body};\n}`, ...compiler.extra);
-    if (!isPartial(name)) exported.push(`  ${JSON.stringify(name)}: (view) => $flat("" + ${fnName(name)}(view)),`);
+    if (!isPartial(name)) exported.push(`  ${JSON.stringify(name)}: (view) => "" + ${fnName(name)}(view),`);
   }
   return [RUNTIME, ...functions, "export const templates = {", ...exported, "};", ""].join("\n");
 }
@@ -64,10 +64,11 @@ export function compileTemplates(entries) {
 
 const RUNTIME = `// A rendered file is a rope of hundreds of pieces (V8 cons strings); reading a character makes
 // V8 flatten it into one string, so the pieces die young instead of being copied by every
-// young-generation GC until the file is written (more than half of the render time for
-// 10,000 sites without it). Done for each file, and for each item of a long outer #each (one
-// Caddyfile holds every site: its rope would live until the end). Each flattening is a call
-// into the runtime and a copy, so short loops are left to the file's.
+// young-generation GC for as long as the file lives. Done here for each item of a long outer
+// #each (one Caddyfile holds every site: its rope would live until the end). Whole files are
+// flattened by whoever keeps them (renderPlan); a file written at once is flattened by the
+// write itself, and a second copy would only cost time. Short loops are left alone: each
+// flattening is a call into the runtime and a copy.
 function $flat(s) {
   if (typeof s === "string") s.charCodeAt(0);
   return s;

@@ -3,7 +3,7 @@ import { existsSync, readSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { BackendName, Diagnostic } from "./types.js";
 import { compileSite, planText, readSource } from "./_compile.js";
-import { renderFiles, renderPlan } from "./_render.js";
+import { backendFiles, documentFiles, renderPlan } from "./_render.js";
 import { MAX_INPUT_BYTES } from "./_load.js";
 import { formatDiagnostic } from "./_diagnostics.js";
 import { writeOutput } from "./_write.js";
@@ -18,7 +18,7 @@ export interface Output {
   code: number;
 }
 
-/** Renders of this many sites or more write on a worker thread (starting one costs ≈30 ms). */
+/** Renders of this many sites or more write on worker threads (starting them costs ≈30 ms). */
 const THREAD_SITES = 200;
 
 /** How the CLI names standard input (given as "-"). */
@@ -50,9 +50,14 @@ export async function render(o: { site: string; out: string; backends?: string[]
     const list = drift.map((d) => `${d.path} (${d.kind})`).join(", ");
     return { stdout: drift.map((d) => d.diff).join(""), stderr: `${warnings}${o.out}: ${drift.length} file(s) differ from what ${o.site} renders: ${list}\nRun "mxproxy render ${o.site} --out ${o.out}" to update them.\n`, code: 1 };
   }
-  // Files are rendered as they are written; from a few hundred sites on, a worker thread writes
-  // while this one renders (BENCH.md: the file system calls are most of a big render).
-  const result = writeOutput(out, renderFiles(plan, { backends }), { thread: plan.sites.length >= THREAD_SITES });
+  // Files are rendered as they are written; from a few hundred sites on, worker threads write
+  // while this one renders (BENCH.md: the file system calls are most of a big render). The
+  // documents come first: cheap to render, they are most of the files and all of the folders.
+  const files = (function* () {
+    yield* documentFiles(plan);
+    yield* backendFiles(plan, { backends });
+  })();
+  const result = writeOutput(out, files, { thread: plan.sites.length >= THREAD_SITES });
   const summary = `${o.out}: ${result.written.length} written, ${result.unchanged.length} unchanged${result.removed.length ? `, ${result.removed.length} removed` : ""}\n`;
   return { stderr: warnings + summary, code: 0 };
 }

@@ -17,7 +17,14 @@ const RENDERERS: Record<BackendName, (plan: Plan) => Iterable<RenderedFile>> = {
 
 /** renderPlan renders the chosen backends (all by default) and the well-known documents. */
 export function renderPlan(plan: Plan, options: RenderOptions = {}): RenderedFile[] {
-  return [...renderFiles(plan, options)];
+  const files: RenderedFile[] = [];
+  for (const f of renderFiles(plan, options)) {
+    // Reading a character flattens the template's rope of pieces into one string, which is
+    // cheaper to keep (the garbage collector copies every piece while the file lives).
+    f.contents.charCodeAt(0);
+    files.push(f);
+  }
+  return files;
 }
 
 /**
@@ -25,7 +32,17 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): RenderedFil
  * that takes each file as it comes (writeOutput) never holds every rendered file at once.
  */
 export function* renderFiles(plan: Plan, options: RenderOptions = {}): Generator<RenderedFile> {
+  yield* backendFiles(plan, options);
+  yield* documentFiles(plan);
+}
+
+/** backendFiles yields the chosen backends' files (renderFiles without the documents). */
+export function* backendFiles(plan: Plan, options: RenderOptions = {}): Generator<RenderedFile> {
   for (const b of BACKENDS) if ((options.backends ?? BACKENDS).includes(b)) yield* RENDERERS[b](plan);
+}
+
+/** documentFiles yields the well-known documents, `well-known/<server_name>/.well-known/matrix/…`. */
+export function* documentFiles(plan: Plan): Generator<RenderedFile> {
   for (const site of plan.sites) {
     for (const doc of site.wellKnown) yield { path: `well-known/${site.serverName}${doc.path}`, backend: "well-known", contents: doc.body };
   }

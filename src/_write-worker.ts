@@ -1,15 +1,17 @@
-// The write worker (see src/_write.ts): a Writer on its own thread. scripts/build.mjs bundles this
-// file alone and passes its code to the main bundles, which start it with `eval: true`.
+// A write thread (see ThreadSink in src/_write.ts): a Writer for its share of the files, which
+// checks and writes them as batches arrive, and answers `prepare` (what it did, for the main
+// thread to commit), `abort` (undo) and `close`. scripts/build.mjs bundles this file alone and
+// passes its code to the main bundles, which start it with `eval: true`.
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { Writer } from "./_write.js";
+import { Writer, type Reply } from "./_write.js";
 
-type Message = { batch: string[]; chars: number } | { commit: true } | { abort: true };
+type Message = { batch: string[]; chars: number } | { prepare: true } | { abort: true } | { close: true };
 
-const { outDir, shared, replies } = workerData as { outDir: string; shared: Int32Array; replies: MessagePort };
+const { outDir, share, shared, replies } = workerData as { outDir: string; share: string; shared: Int32Array; replies: MessagePort };
 let writer: Writer | undefined;
 let failure: unknown;
 try {
-  writer = new Writer(outDir);
+  writer = new Writer(outDir, share);
 } catch (e) {
   fail(e);
 }
@@ -27,19 +29,14 @@ parentPort!.on("message", (m: Message) => {
     Atomics.notify(shared, 0);
     return;
   }
-  let reply: object = {};
-  if (failure !== undefined) reply = { error: serialise(failure) };
-  else if ("commit" in m) {
-    try {
-      reply = { result: writer!.commit() };
-    } catch (e) {
-      writer!.abort();
-      reply = { error: serialise(e) };
-    }
-  } else writer!.abort();
+  let reply: Reply = {};
+  if ("prepare" in m) reply = failure === undefined ? { prepared: writer!.prepared() } : { error: serialise(failure) };
+  else if ("abort" in m) writer?.abort();
   replies.postMessage(reply);
-  replies.close();
-  parentPort!.close();
+  if (!("prepare" in m)) {
+    replies.close();
+    parentPort!.close();
+  }
   Atomics.store(shared, 2, 1);
   Atomics.notify(shared, 2);
 });
@@ -50,7 +47,7 @@ function fail(e: unknown): void {
   Atomics.store(shared, 1, 1);
 }
 
-function serialise(e: unknown): { name: string; message: string; stack?: string } {
+function serialise(e: unknown): NonNullable<Reply["error"]> {
   const err = e instanceof Error ? e : new Error(String(e));
   return { name: err.name, message: err.message, stack: err.stack };
 }

@@ -12,7 +12,7 @@
 // Big renders write on a worker thread (src/_write-worker.ts) while the main thread renders:
 // the file system calls are most of the work for 10,000 sites (BENCH.md). The worker runs the
 // same Writer class; the main thread streams files to it and waits for its verdict.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { RenderedFile } from "./types.js";
 
@@ -44,10 +44,11 @@ declare const MXPROXY_WRITE_WORKER: string | undefined;
 
 /** writeOutput writes `files` under `outDir`: every target checked, all written, then renamed in. */
 export function writeOutput(outDir: string, files: Iterable<RenderedFile>, options: WriteOptions = {}): WriteResult {
-  const forced = process.env.MXPROXY_WRITE_THREAD;
-  const wanted = forced ? forced === "1" : options.thread ?? (Array.isArray(files) && files.length >= 400);
+  // MXPROXY_WRITE_THREADS=0 writes in this thread, =N on N worker threads (tests use both).
+  const forced = process.env.MXPROXY_WRITE_THREADS;
+  const threads = forced ? Number(forced) : (options.thread ?? (Array.isArray(files) && files.length >= 400)) ? writeThreads() : 0;
   // Without the build's worker code (running from src/ under tsx) every write is in this thread.
-  const sink: Sink = wanted && typeof MXPROXY_WRITE_WORKER === "string" ? new ThreadSink(outDir, MXPROXY_WRITE_WORKER) : new Writer(outDir);
+  const sink: Sink = threads > 0 && typeof MXPROXY_WRITE_WORKER === "string" ? new ThreadSink(outDir, MXPROXY_WRITE_WORKER, threads) : new Writer(outDir);
   try {
     for (const f of files) sink.add(f.path, f.contents);
   } catch (e) {
@@ -81,54 +82,69 @@ interface Sink {
   abort(): void;
 }
 
+/** What a Writer did before the commit: finishWrite moves it into place. */
+export interface Prepared {
+  paths: string[];
+  written: string[];
+  unchanged: string[];
+  /** Temp file → target. */
+  temps: [string, string][];
+  /** The stage folder, if one was made, and the top-level folders built in it. */
+  stage: string | null;
+  staged: string[];
+}
+
 /**
- * Writer does one write: add() every file (checked and written to a temp file or the stage),
- * then commit() (manifest, renames, stale files) or abort() (every temp and the stage removed).
+ * Writer does one write, or its share of one: add() every file (checked, then written to a temp
+ * file or to the stage), then commit() (manifest, renames, stale files), or prepared() for
+ * finishWrite to commit several Writers' shares at once, or abort() (temps and stage removed).
  */
 export class Writer implements Sink {
   private readonly previous: Set<string>;
   private readonly stage: string;
-  private readonly paths: string[] = [];
-  private readonly result: WriteResult = { written: [], unchanged: [], removed: [] };
-  /** Temp file → target, renamed at commit. */
-  private readonly temps: [string, string][] = [];
+  private readonly done: Prepared = { paths: [], written: [], unchanged: [], temps: [], stage: null, staged: [] };
   /** Top-level folder → whether it is built in the stage (it did not exist). */
   private readonly staged = new Map<string, boolean>();
   /** Folders checked by probe(): true a folder, false absent. */
   private readonly folders = new Map<string, boolean>();
   /** Folders this write made (or found) in the stage or beside the targets. */
   private readonly made = new Set<string>();
-  private stageMade = false;
+  /** Folders made outside the stage, parents first (abort removes them). */
+  private readonly madeOutside: string[] = [];
 
-  constructor(private readonly outDir: string) {
+  /** `share` names this Writer's stage when several write one render (one per thread). */
+  constructor(
+    private readonly outDir: string,
+    share = "",
+  ) {
     this.previous = readManifest(outDir);
-    this.stage = join(outDir, `.mxproxy-stage-${process.pid}`);
+    this.stage = join(outDir, `.mxproxy-stage-${process.pid}${share}`);
     removeDeadStages(outDir);
   }
 
   add(path: string, contents: string): void {
-    this.paths.push(path);
+    const done = this.done;
+    done.paths.push(path);
     const slash = path.indexOf("/");
     const top = slash < 0 ? "" : path.slice(0, slash);
     let staged = this.staged.get(top);
     if (staged === undefined) {
       staged = top !== "" && lstatOrUndefined(join(this.outDir, top)) === undefined;
       this.staged.set(top, staged);
-      if (staged && !this.stageMade) {
-        this.mkdir(this.outDir, true);
-        this.mkdir(this.stage, false);
-        this.stageMade = true;
+      if (staged) {
+        if (done.stage === null) this.makeStage();
+        done.staged.push(top);
       }
     }
     if (staged) {
       this.create(join(this.stage, path), contents);
-      this.result.written.push(path);
+      done.written.push(path);
       return;
     }
     const target = join(this.outDir, path);
     const current = probe(this.outDir, path, this.folders) ? readFileSync(target, "utf8") : undefined;
     if (current === contents) {
-      this.result.unchanged.push(path);
+      done.unchanged.push(path);
       return;
     }
     if (current !== undefined && !this.previous.has(path)) {
@@ -136,75 +152,79 @@ export class Writer implements Sink {
     }
     const dir = dirname(target);
     if (!this.made.has(dir)) {
-      this.mkdir(dir, true);
+      this.mkdir(dir);
       removeDeadTemps(dir);
     }
     const tmp = join(dir, `.${target.slice(dir.length + 1)}.mxproxy-tmp-${process.pid}`);
     this.create(tmp, contents, target);
-    this.temps.push([tmp, target]);
-    this.result.written.push(path);
+    done.temps.push([tmp, target]);
+    done.written.push(path);
+  }
+
+  prepared(): Prepared {
+    return this.done;
   }
 
   commit(): WriteResult {
-    const { outDir, previous, result } = this;
-    const rendered = new Set(this.paths);
-    const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
-    // Claim every file (old and new) before any is renamed in: a render killed midway leaves
-    // files the next render still knows as its own.
-    if (this.paths.some((p) => !previous.has(p))) this.atomicWrite(manifest([...previous, ...this.paths]));
-    try {
-      for (const [tmp, target] of this.temps) renameSync(tmp, target);
-      for (const [top, staged] of this.staged) if (staged) renameSync(join(this.stage, top), join(outDir, top));
-      if (this.stageMade) rmSync(this.stage, { recursive: true, force: true });
-    } catch (e) {
-      throw new OutputError(`cannot move the new files into ${outDir}: ${(e as Error).message}`);
-    }
-    for (const p of stale) {
-      unlinkSync(join(outDir, p));
-      result.removed.push(p);
-    }
-    const final = manifest(this.paths);
-    if (readIfFile(outDir, MANIFEST) !== final) this.atomicWrite(final);
-    return result;
+    return finishWrite(this.outDir, this.previous, [this.done]);
   }
 
   abort(): void {
-    for (const [tmp] of this.temps) rmSync(tmp, { force: true });
-    if (this.stageMade) rmSync(this.stage, { recursive: true, force: true });
+    for (const [tmp] of this.done.temps) rmSync(tmp, { force: true });
+    if (this.done.stage !== null) rmSync(this.stage, { recursive: true, force: true });
+    for (const dir of this.madeOutside.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty (another writer's files) or gone: leave it
+      }
+    }
+    this.madeOutside.length = 0;
+  }
+
+  private makeStage(): void {
+    this.mkdir(this.outDir);
+    // A stage of this name is a killed render's whose pid was reused: ours does not exist yet.
+    rmSync(this.stage, { recursive: true, force: true });
+    this.mkdir(this.stage);
+    this.done.stage = this.stage;
   }
 
   /** create writes a new file (`target` names it in messages). */
   private create(path: string, contents: string, target = path): void {
-    const dir = dirname(path);
     try {
-      if (!this.made.has(dir)) this.mkdir(dir, true);
-      const fd = openSync(path, "w", 0o644);
-      try {
-        // No fsync: rename is atomic against a killed process, which is the case we promise.
-        writeSync(fd, contents);
-      } finally {
-        closeSync(fd);
-      }
+      createFile(path, contents, this.made, (dir) => this.mkdir(dir));
     } catch (e) {
       this.abort();
-      if (e instanceof OutputError) throw e;
-      const err = e as NodeJS.ErrnoException;
-      const what = err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message;
-      throw new OutputError(`cannot write ${this.shown(target)}: ${what}; nothing was changed`);
+      throw e instanceof OutputError ? e : writeError(this.shown(target), e);
     }
   }
 
-  /** mkdir makes `dir` (its parents too when `parents`), once per write. */
-  private mkdir(dir: string, parents: boolean): void {
+  /** mkdir makes `dir` and its missing parents, once per write (abort removes those made outside the stage). */
+  private mkdir(dir: string): void {
     if (this.made.has(dir)) return;
-    // In the stage nothing exists yet: one mkdir per level, parents first, is cheapest.
-    if (dir.startsWith(this.stage + sep)) this.mkdir(dirname(dir), false);
+    if (dir.startsWith(this.stage + sep)) {
+      this.mkdir(dirname(dir)); // nothing exists in the stage yet: no need to look first
+    } else if (dir !== this.stage) {
+      const st = statSync(dir, { throwIfNoEntry: false });
+      if (st?.isDirectory()) {
+        this.made.add(dir);
+        return;
+      }
+      if (st === undefined && dirname(dir) !== dir) this.mkdir(dirname(dir));
+    }
     try {
-      mkdirSync(dir, { recursive: parents && !dir.startsWith(this.stage) });
+      mkdirSync(dir);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      // Another thread of this write made it meanwhile (both needed the output folder).
+      if (err.code === "EEXIST" && statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        this.made.add(dir);
+        return;
+      }
       throw new OutputError(`cannot make ${dir === this.stage ? `a folder in ${this.outDir}` : `the folder ${this.shown(dir)}`}: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" || err.code === "EEXIST" ? "a file stands where a folder is needed" : err.message}; nothing was changed`);
     }
+    if (!dir.startsWith(this.stage)) this.madeOutside.push(dir);
     this.made.add(dir);
   }
 
@@ -212,14 +232,38 @@ export class Writer implements Sink {
   private shown(path: string): string {
     return path.startsWith(this.stage + sep) ? join(this.outDir, path.slice(this.stage.length + 1)) : path;
   }
+}
 
-  private atomicWrite(contents: string): void {
-    const target = join(this.outDir, MANIFEST);
-    const tmp = join(this.outDir, `.${MANIFEST}.mxproxy-tmp-${process.pid}`);
-    this.mkdir(this.outDir, true);
-    this.create(tmp, contents, target);
-    renameSync(tmp, target);
+/**
+ * finishWrite commits the shares of one write: claims every file in the manifest, renames the
+ * temp files and staged folders into place, removes stale files, writes the final manifest.
+ */
+export function finishWrite(outDir: string, previous: Set<string>, shares: Prepared[]): WriteResult {
+  const paths = shares.flatMap((s) => s.paths);
+  const result: WriteResult = { written: shares.flatMap((s) => s.written), unchanged: shares.flatMap((s) => s.unchanged), removed: [] };
+  const rendered = new Set(paths);
+  const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
+  // Claim every file (old and new) before any is renamed in: a render killed midway leaves
+  // files the next render still knows as its own.
+  const final = manifest(paths);
+  const claim = paths.some((p) => !previous.has(p)) ? manifest([...previous, ...paths]) : undefined;
+  if (claim !== undefined) writeManifest(outDir, claim);
+  try {
+    for (const share of shares) {
+      for (const [tmp, target] of share.temps) renameSync(tmp, target);
+      for (const top of share.staged) renameSync(join(share.stage!, top), join(outDir, top));
+      if (share.stage !== null) rmSync(share.stage, { recursive: true, force: true });
+    }
+  } catch (e) {
+    throw new OutputError(`cannot move the new files into ${outDir}: ${(e as Error).message}`);
   }
+  for (const p of stale) {
+    unlinkSync(join(outDir, p));
+    result.removed.push(p);
+  }
+  // The claim is the final list when no file of the previous render went.
+  if (claim !== final && (claim !== undefined || readIfFile(outDir, MANIFEST) !== final)) writeManifest(outDir, final);
+  return result;
 }
 
 // --- internal ---
@@ -228,76 +272,162 @@ function manifest(paths: Iterable<string>): string {
   return JSON.stringify({ generator: "mxproxy", files: [...new Set(paths)].sort() }, null, 2) + "\n";
 }
 
-/**
- * ThreadSink hands files to a Writer on a worker thread, in batches. The main thread blocks
- * (Atomics.wait) only when too much is in flight (bounded memory) and at commit.
- */
-class ThreadSink implements Sink {
-  /** [0] characters in flight, [1] worker failed, [2] worker answered. */
-  private readonly shared = new Int32Array(new SharedArrayBuffer(12));
-  private readonly worker: import("node:worker_threads").Worker;
-  private readonly replies: import("node:worker_threads").MessagePort;
-  private readonly receive: typeof import("node:worker_threads").receiveMessageOnPort;
-  private batch: string[] = [];
-  private chars = 0;
-
-  constructor(outDir: string, code: string) {
-    // Loaded here, not at the top: most renders are small and never start a thread.
-    const { Worker, MessageChannel, receiveMessageOnPort } = process.getBuiltinModule("node:worker_threads");
-    const { port1, port2 } = new MessageChannel();
-    this.worker = new Worker(code, { eval: true, workerData: { outDir, shared: this.shared, replies: port2 }, transferList: [port2] });
-    this.worker.unref();
-    this.replies = port1;
-    this.receive = receiveMessageOnPort;
-  }
-
-  add(path: string, contents: string): void {
-    if (Atomics.load(this.shared, 1) !== 0) return; // failed: the error comes with commit()
-    this.batch.push(path, contents);
-    this.chars += contents.length;
-    if (this.chars >= BATCH_CHARS || this.batch.length >= 2 * BATCH_FILES) this.flush();
-  }
-
-  commit(): WriteResult {
-    this.flush();
-    return this.ask("commit");
-  }
-
-  abort(): void {
-    try {
-      this.flush();
-      this.ask("abort");
-    } catch {
-      // The worker's own failure, if any, is not the error being reported.
-    }
-  }
-
-  private flush(): void {
-    if (this.batch.length === 0) return;
-    Atomics.add(this.shared, 0, this.chars);
-    this.worker.postMessage({ batch: this.batch, chars: this.chars });
-    this.batch = [];
-    this.chars = 0;
-    for (let n = Atomics.load(this.shared, 0); n > IN_FLIGHT_CHARS; n = Atomics.load(this.shared, 0)) Atomics.wait(this.shared, 0, n);
-  }
-
-  private ask(what: "commit" | "abort"): WriteResult {
-    this.worker.postMessage({ [what]: true });
-    while (Atomics.load(this.shared, 2) === 0) Atomics.wait(this.shared, 2, 0);
-    const reply = this.receive(this.replies)!.message as { result?: WriteResult; error?: { name: string; message: string; stack?: string } };
-    this.replies.close();
-    if (reply.error) {
-      if (reply.error.name === "OutputError") throw new OutputError(reply.error.message);
-      throw Object.assign(new Error(reply.error.message), { stack: reply.error.stack });
-    }
-    return reply.result ?? { written: [], unchanged: [], removed: [] };
+/** writeManifest writes OUT/.mxproxy-manifest.json through a temp file and a rename. */
+function writeManifest(outDir: string, text: string): void {
+  const target = join(outDir, MANIFEST);
+  const tmp = join(outDir, `.${MANIFEST}.mxproxy-tmp-${process.pid}`);
+  try {
+    createFile(tmp, text, new Set(), (dir) => mkdirSync(dir, { recursive: true }));
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw writeError(target, e);
   }
 }
 
+/** createFile writes a new file, making its folder first (with `mkdir`) unless `made` has it. */
+function createFile(path: string, contents: string, made: Set<string>, mkdir: (dir: string) => void): void {
+  const dir = dirname(path);
+  if (!made.has(dir)) mkdir(dir);
+  const fd = openSync(path, "w", 0o644);
+  try {
+    // No fsync: rename is atomic against a killed process, which is the case we promise.
+    writeSync(fd, contents);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeError(target: string, e: unknown): OutputError {
+  if (e instanceof OutputError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const what = err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message;
+  return new OutputError(`cannot write ${target}: ${what}; nothing was changed`);
+}
+
+/**
+ * ThreadSink spreads a write over worker threads, each running a Writer for some of the
+ * top-level folders (a folder's files all go to one thread, so its stage is that thread's).
+ * Files go in batches; the main thread blocks (Atomics.wait) only while a thread has too much
+ * in flight (bounded memory) and at the end, when it commits every thread's share at once.
+ */
+class ThreadSink implements Sink {
+  private readonly threads: Thread[] = [];
+  private readonly route = new Map<string, Thread>();
+  private readonly receive: typeof import("node:worker_threads").receiveMessageOnPort;
+
+  constructor(
+    private readonly outDir: string,
+    code: string,
+    count: number,
+  ) {
+    // Loaded here, not at the top: most renders are small and never start a thread.
+    const { Worker, MessageChannel, receiveMessageOnPort } = process.getBuiltinModule("node:worker_threads");
+    this.receive = receiveMessageOnPort;
+    for (let k = 0; k < count; k++) {
+      const { port1, port2 } = new MessageChannel();
+      const shared = new Int32Array(new SharedArrayBuffer(12));
+      const worker = new Worker(code, { eval: true, workerData: { outDir, share: `-${k}`, shared, replies: port2 }, transferList: [port2] });
+      worker.unref();
+      this.threads.push({ worker, replies: port1, shared, batch: [], chars: 0, cost: 0, open: true });
+    }
+  }
+
+  add(path: string, contents: string): void {
+    const slash = path.indexOf("/");
+    const top = slash < 0 ? "" : path.slice(0, slash);
+    let t = this.route.get(top);
+    // A new folder goes to the thread with the least work so far (a file costs about as much
+    // as 10,000 characters of text: BENCH.md).
+    if (t === undefined) this.route.set(top, (t = this.threads.reduce((a, b) => (b.cost < a.cost ? b : a))));
+    if (Atomics.load(t.shared, 1) !== 0) return; // failed: the error comes with commit()
+    t.batch.push(path, contents);
+    t.chars += contents.length;
+    t.cost += contents.length + 10_000;
+    if (t.chars >= BATCH_CHARS || t.batch.length >= 2 * BATCH_FILES) this.flush(t);
+  }
+
+  commit(): WriteResult {
+    const replies = this.threads.map((t) => this.ask(t, "prepare"));
+    const failed = replies.find((r) => r.error);
+    if (failed) {
+      for (const t of this.threads) this.ask(t, "abort");
+      throw revive(failed.error!);
+    }
+    try {
+      return finishWrite(this.outDir, readManifest(this.outDir), replies.map((r) => r.prepared!));
+    } finally {
+      for (const t of this.threads) this.ask(t, "close");
+    }
+  }
+
+  abort(): void {
+    for (const t of this.threads) {
+      try {
+        this.ask(t, "abort");
+      } catch {
+        // The thread's own failure, if any, is not the error being reported.
+      }
+    }
+  }
+
+  private flush(t: Thread): void {
+    if (t.batch.length === 0) return;
+    Atomics.add(t.shared, 0, t.chars);
+    t.worker.postMessage({ batch: t.batch, chars: t.chars });
+    t.batch = [];
+    t.chars = 0;
+    const limit = IN_FLIGHT_CHARS / this.threads.length;
+    for (let n = Atomics.load(t.shared, 0); n > limit; n = Atomics.load(t.shared, 0)) Atomics.wait(t.shared, 0, n);
+  }
+
+  /** ask sends what is left of `t`'s batch and a request, and waits for the answer. */
+  private ask(t: Thread, what: "prepare" | "abort" | "close"): Reply {
+    if (!t.open) return {};
+    this.flush(t);
+    t.open = what === "prepare";
+    Atomics.store(t.shared, 2, 0);
+    t.worker.postMessage({ [what]: true });
+    while (Atomics.load(t.shared, 2) === 0) Atomics.wait(t.shared, 2, 0);
+    return this.receive(t.replies)!.message as Reply;
+  }
+}
+
+/** A worker thread of a ThreadSink; `shared`: [0] characters in flight, [1] failed, [2] answered. */
+interface Thread {
+  worker: import("node:worker_threads").Worker;
+  replies: import("node:worker_threads").MessagePort;
+  shared: Int32Array;
+  batch: string[];
+  chars: number;
+  cost: number;
+  /** Until it was asked to abort or close (then its thread ends). */
+  open: boolean;
+}
+
+/** A worker's answer (src/_write-worker.ts). */
+export interface Reply {
+  prepared?: Prepared;
+  error?: { name: string; message: string; stack?: string };
+}
+
+function revive(error: NonNullable<Reply["error"]>): Error {
+  if (error.name === "OutputError") return new OutputError(error.message);
+  return Object.assign(new Error(error.message), { stack: error.stack });
+}
+
+/**
+ * How many threads write: the file system calls of 10,000 sites cost more than rendering them,
+ * so one per core beside the renderer's, at most two. On two cores one (BENCH.md: two were no
+ * faster, everything then competes for the same two cores).
+ */
+function writeThreads(): number {
+  return Math.max(1, Math.min(2, process.getBuiltinModule("node:os").availableParallelism() - 1));
+}
 /** A batch is posted after this many characters or files (fewer messages, steady progress). */
 const BATCH_CHARS = 1 << 20;
 const BATCH_FILES = 512;
-/** The renderer waits while the worker has this many characters left to write (bounds memory). */
+/** The renderer waits while the threads have this many characters left to write (bounds memory). */
 const IN_FLIGHT_CHARS = 32 << 20;
 
 /**
@@ -338,9 +468,8 @@ function removeDeadTemps(dir: string): void {
 /** removeDeadStages deletes the stage folders that killed renders left in `outDir`. */
 function removeDeadStages(outDir: string): void {
   for (const name of namesIn(outDir)) {
-    const m = /^\.mxproxy-stage-([0-9]+)$/.exec(name);
-    // Our own pid here is a killed render's whose pid was reused: ours is not made yet.
-    if (m && (Number(m[1]) === process.pid || dead(Number(m[1])))) rmSync(join(outDir, name), { recursive: true, force: true });
+    const m = /^\.mxproxy-stage-([0-9]+)(?:-[0-9]+)?$/.exec(name);
+    if (m && dead(Number(m[1]))) rmSync(join(outDir, name), { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 // How renders reach the disk (src/_write.ts), through the built CLI, once with every write in the
-// main thread and once on the write worker (MXPROXY_WRITE_THREAD=0/1 forces the choice the CLI
-// otherwise makes by site count): the same files, summaries, messages and exit codes, and
+// main thread and once on two write threads (MXPROXY_WRITE_THREADS=0/2 forces the choice the CLI
+// otherwise makes by site count and cores): the same files, summaries, messages and exit codes, and
 //  - folders that do not exist yet are built in OUT/.mxproxy-stage-PID and moved in whole;
 //    existing ones get temp files beside each changed file; nothing of either is left behind;
 //  - a problem found midway (foreign file, symlink, a file where a folder goes, permissions)
@@ -63,13 +63,13 @@ function leftovers(t: Map<string, string>): string[] {
 
 const MODES = [
   { name: "main thread", env: "0" },
-  { name: "write worker", env: "1" },
+  { name: "write threads", env: "2" },
 ] as const;
 
 function cli(mode: (typeof MODES)[number], cwd: string, args: string[], asNobody = false) {
   const argv = [CLI, ...args];
   const cmd = asNobody ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, ...argv] : [process.execPath, ...argv];
-  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", MXPROXY_WRITE_THREAD: mode.env } });
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", MXPROXY_WRITE_THREADS: mode.env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
