@@ -5,7 +5,7 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { Writer, type Reply } from "./_write.js";
 
-type Message = { batch: string[]; chars: number } | { prepare: true } | { abort: true } | { close: true };
+type Message = { batch: (string | number)[]; chars: number } | { prepare: true } | { abort: true } | { close: true };
 
 const { outDir, share, shared, replies } = workerData as { outDir: string; share: string; shared: Int32Array; replies: MessagePort };
 let writer: Writer | undefined;
@@ -20,7 +20,8 @@ parentPort!.on("message", (m: Message) => {
   if ("batch" in m) {
     if (failure === undefined) {
       try {
-        for (let i = 0; i < m.batch.length; i += 2) writer!.add(m.batch[i]!, m.batch[i + 1]!);
+        const b = m.batch;
+        for (let i = 0; i < b.length; i += 3) writer!.add(b[i] as string, b[i + 1] as string, b[i + 2] === 1);
       } catch (e) {
         fail(e);
       }

@@ -109,6 +109,8 @@ export class Writer implements Sink {
   private readonly folders = new Map<string, boolean>();
   /** Folders this write made (or found) in the stage or beside the targets. */
   private readonly made = new Set<string>();
+  /** The file being written in parts: open in the stage, or its parts so far. */
+  private part: { path: string; fd?: number; pieces: string[] } | undefined;
   /** Folders made outside the stage, parents first (abort removes them). */
   private readonly madeOutside: string[] = [];
 
@@ -122,21 +124,15 @@ export class Writer implements Sink {
     removeDeadStages(outDir);
   }
 
-  add(path: string, contents: string): void {
+  /**
+   * add writes one file; a big file may come in parts (`more`: parts of it follow), each part
+   * written as it comes where the file is new, so neither thread holds the whole file twice.
+   */
+  add(path: string, contents: string, more = false): void {
+    if (more || this.part !== undefined) return this.addPart(path, contents, more);
     const done = this.done;
     done.paths.push(path);
-    const slash = path.indexOf("/");
-    const top = slash < 0 ? "" : path.slice(0, slash);
-    let staged = this.staged.get(top);
-    if (staged === undefined) {
-      staged = top !== "" && lstatOrUndefined(join(this.outDir, top)) === undefined;
-      this.staged.set(top, staged);
-      if (staged) {
-        if (done.stage === null) this.makeStage();
-        done.staged.push(top);
-      }
-    }
-    if (staged) {
+    if (this.inStage(path)) {
       this.create(join(this.stage, path), contents);
       done.written.push(path);
       return;
@@ -161,6 +157,53 @@ export class Writer implements Sink {
     done.written.push(path);
   }
 
+  private addPart(path: string, piece: string, more: boolean): void {
+    let part = this.part;
+    if (part === undefined) {
+      part = this.part = { path, pieces: [] };
+      if (this.inStage(path)) {
+        const file = join(this.stage, path);
+        this.create(file, "");
+        part.fd = this.guard(file, () => openSync(file, "a"));
+      }
+    }
+    if (part.path !== path) throw new Error(`internal: part of ${path} while ${part.path} is unfinished`);
+    if (part.fd !== undefined) this.guard(path, () => writeSync(part.fd!, piece));
+    else part.pieces.push(piece);
+    if (more) return;
+    this.part = undefined;
+    if (part.fd === undefined) return this.add(path, part.pieces.join(""));
+    this.guard(path, () => closeSync(part.fd!));
+    this.done.paths.push(path);
+    this.done.written.push(path);
+  }
+
+  /** inStage says whether `path` goes to the stage (its top-level folder did not exist), making it. */
+  private inStage(path: string): boolean {
+    const slash = path.indexOf("/");
+    const top = slash < 0 ? "" : path.slice(0, slash);
+    let staged = this.staged.get(top);
+    if (staged === undefined) {
+      staged = top !== "" && lstatOrUndefined(join(this.outDir, top)) === undefined;
+      this.staged.set(top, staged);
+      if (staged) {
+        if (this.done.stage === null) this.makeStage();
+        this.done.staged.push(top);
+      }
+    }
+    return staged;
+  }
+
+  /** guard runs a file system call on a file being written in parts, undoing everything if it fails. */
+  private guard<T>(path: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.abort();
+      throw writeError(join(this.outDir, path.startsWith(this.stage) ? path.slice(this.stage.length + 1) : path), e);
+    }
+  }
+
   prepared(): Prepared {
     return this.done;
   }
@@ -170,6 +213,8 @@ export class Writer implements Sink {
   }
 
   abort(): void {
+    if (this.part?.fd !== undefined) closeSync(this.part.fd);
+    this.part = undefined;
     for (const [tmp] of this.done.temps) rmSync(tmp, { force: true });
     if (this.done.stage !== null) rmSync(this.stage, { recursive: true, force: true });
     for (const dir of this.madeOutside.reverse()) {
@@ -291,11 +336,23 @@ function createFile(path: string, contents: string, made: Set<string>, mkdir: (d
   if (!made.has(dir)) mkdir(dir);
   const fd = openSync(path, "w", 0o644);
   try {
-    // No fsync: rename is atomic against a killed process, which is the case we promise.
-    writeSync(fd, contents);
+    // No fsync: rename is atomic against a killed process, which is the case we promise. Big
+    // files go in slices: writeSync converts a whole string to bytes first.
+    for (let from = 0; from < contents.length; ) {
+      const to = partEnd(contents, from + BATCH_CHARS);
+      writeSync(fd, from === 0 && to === contents.length ? contents : contents.slice(from, to));
+      from = to;
+    }
   } finally {
     closeSync(fd);
   }
+}
+
+/** partEnd is `end`, or one less where that would split a surrogate pair. */
+function partEnd(s: string, end: number): number {
+  if (end >= s.length) return s.length;
+  const c = s.charCodeAt(end - 1);
+  return c >= 0xd800 && c <= 0xdbff ? end - 1 : end;
 }
 
 function writeError(target: string, e: unknown): OutputError {
@@ -341,10 +398,18 @@ class ThreadSink implements Sink {
     // as 10,000 characters of text: BENCH.md).
     if (t === undefined) this.route.set(top, (t = this.threads.reduce((a, b) => (b.cost < a.cost ? b : a))));
     if (Atomics.load(t.shared, 1) !== 0) return; // failed: the error comes with commit()
-    t.batch.push(path, contents);
-    t.chars += contents.length;
     t.cost += contents.length + 10_000;
-    if (t.chars >= BATCH_CHARS || t.batch.length >= 2 * BATCH_FILES) this.flush(t);
+    // A big file (a Caddyfile or Traefik file for thousands of sites) goes in parts: one copy
+    // of it at a time in each thread, not a whole copy per step of the way.
+    for (let from = 0; ; ) {
+      const to = partEnd(contents, from + BATCH_CHARS);
+      const more = to < contents.length;
+      t.batch.push(path, from === 0 && !more ? contents : contents.slice(from, to), more ? 1 : 0);
+      t.chars += to - from;
+      if (t.chars >= BATCH_CHARS || t.batch.length >= 3 * BATCH_FILES) this.flush(t);
+      if (!more) break;
+      from = to;
+    }
   }
 
   commit(): WriteResult {
@@ -398,7 +463,8 @@ interface Thread {
   worker: import("node:worker_threads").Worker;
   replies: import("node:worker_threads").MessagePort;
   shared: Int32Array;
-  batch: string[];
+  /** path, contents, 1 when more parts of the file follow (else 0), … */
+  batch: (string | number)[];
   chars: number;
   cost: number;
   /** Until it was asked to abort or close (then its thread ends). */

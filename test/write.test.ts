@@ -213,3 +213,16 @@ test("the library writes arrays and lazy iterables alike, in this thread", () =>
   assert.deepEqual(tree(a), tree(b));
   assert.deepEqual(filesOnly(tree(a)), expectedFiles(yaml));
 });
+
+test("a file bigger than a batch (written in parts) is whole, in both threads' modes and beside old files", () => {
+  // 300 sites: the Caddyfile and the Traefik file are well over 128 K characters.
+  const yaml = sites(300);
+  for (const mode of MODES) {
+    const d = caseDir({ "site.yaml": yaml, "b.yaml": sites(300, 7000) });
+    assert.equal(cli(mode, d, ["render", "site.yaml", "--out", "out"]).code, 0);
+    assert.deepEqual(filesOnly(tree(join(d, "out"))), expectedFiles(yaml), `${mode.name}: new folders`);
+    assert.ok(readFileSync(join(d, "out", "caddy", "Caddyfile"), "utf8").length > 1 << 17);
+    assert.equal(cli(mode, d, ["render", "b.yaml", "--out", "out"]).code, 0);
+    assert.deepEqual(filesOnly(tree(join(d, "out"))), expectedFiles(sites(300, 7000), "b.yaml"), `${mode.name}: existing folders`);
+  }
+});
