@@ -1,5 +1,6 @@
 // One escaping function per backend syntax. Templates receive only values that went through
-// these; Handlebars runs with noEscape, since HTML escaping is wrong for config files.
+// these; templates print values as they are (Handlebars' noEscape: HTML escaping is wrong for
+// config files).
 // A value made only of BARE characters needs no quotes in any of the syntaxes and stays readable.
 // Each rule below was checked against the real parser (test/escape.test.ts runs them).
 
