@@ -384,7 +384,9 @@ class ThreadSink implements Sink {
     for (let k = 0; k < count; k++) {
       const { port1, port2 } = new MessageChannel();
       const shared = new Int32Array(new SharedArrayBuffer(12));
-      const worker = new Worker(code, { eval: true, workerData: { outDir, share: `-${k}`, shared, replies: port2 }, transferList: [port2] });
+      // A small young generation: the thread's garbage is short-lived strings, and the default
+      // (tens of MB per thread) showed in the peak RSS of big renders (BENCH.md: ≈30 MB less).
+      const worker = new Worker(code, { eval: true, workerData: { outDir, share: `-${k}`, shared, replies: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       worker.unref();
       this.threads.push({ worker, replies: port1, shared, batch: [], chars: 0, cost: 0, open: true });
     }
