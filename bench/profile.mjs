@@ -1,5 +1,6 @@
-// Where a command's time goes: runs `node dist/cli.js ARGS` under --cpu-prof and prints self time
-// by file and by function, and the call tree down to 1% (or below the functions named by --under).
+// Where a command's time goes: runs `node dist/cli.js ARGS` under --cpu-prof and prints, for each
+// thread, self time by file and by function, and the call tree down to 1% (or below the
+// functions named by --under).
 //
 //   node bench/profile.mjs [--interval µs] [--top N] [--under NAME] -- render fixtures/minimal/site.yaml --out /tmp/x
 //
@@ -19,7 +20,11 @@ const dir = mkdtempSync(join(tmpdir(), "mxproxy-profile-"));
 try {
   const r = spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", opt("--interval", "100"), join(root, "dist/cli.js"), ...args], { stdio: ["ignore", "ignore", "inherit"] });
   console.log(`exit ${r.status}`);
-  summarise(JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), "utf8")), Number(opt("--top", 25)), opt("--under"));
+  // One profile per thread: the main thread first, then the write threads (if any started).
+  for (const [i, f] of readdirSync(dir).sort().entries()) {
+    console.log(`\n=== ${i === 0 ? "main thread" : `thread ${i}`} (${f})`);
+    summarise(JSON.parse(readFileSync(join(dir, f), "utf8")), Number(opt("--top", 25)), opt("--under"));
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -485,13 +485,15 @@ function revive(error: NonNullable<Reply["error"]>): Error {
 }
 
 /**
- * How many threads write: the file system calls of 10,000 sites cost more than rendering them,
- * so one per core beside the renderer's, at most two. On two cores one (BENCH.md: two were no
- * faster, everything then competes for the same two cores).
+ * How many threads write: the file system calls of 10,000 sites cost as much as rendering them.
+ * Two, or one on a single core. On two cores two threads beat one (and one beat none) although
+ * the three then share the cores: 10,000 sites in 2.47 s vs 2.74 s (one) and 2.99 s (none),
+ * medians of 5 interleaved runs (BENCH.md).
  */
 function writeThreads(): number {
-  return Math.max(1, Math.min(2, process.getBuiltinModule("node:os").availableParallelism() - 1));
+  return Math.min(2, process.getBuiltinModule("node:os").availableParallelism());
 }
+
 /**
  * A batch is posted after this many characters or files. Small enough that a file rarely waits
  * through a young-generation GC in it (the GC would copy its rope of pieces: 1 MiB batches were
