@@ -445,7 +445,7 @@ class ThreadSink implements Sink {
     t.batch = [];
     t.chars = 0;
     const limit = IN_FLIGHT_CHARS / this.threads.length;
-    for (let n = Atomics.load(t.shared, 0); n > limit; n = Atomics.load(t.shared, 0)) Atomics.wait(t.shared, 0, n);
+    for (let n = Atomics.load(t.shared, 0); n > limit; n = Atomics.load(t.shared, 0)) waitFor(t, 0, n);
   }
 
   /** ask sends what is left of `t`'s batch and a request, and waits for the answer. */
@@ -455,8 +455,22 @@ class ThreadSink implements Sink {
     t.open = what === "prepare";
     Atomics.store(t.shared, 2, 0);
     t.worker.postMessage({ [what]: true });
-    while (Atomics.load(t.shared, 2) === 0) Atomics.wait(t.shared, 2, 0);
+    while (Atomics.load(t.shared, 2) === 0) waitFor(t, 2, 0);
     return this.receive(t.replies)!.message as Reply;
+  }
+}
+
+/**
+ * waitFor waits while `t.shared[slot]` is `value`. A thread that makes no progress for a minute
+ * (it cannot, short of a crash of the thread itself) is an error, not a hang: the main thread
+ * cannot see a thread end while it waits.
+ */
+function waitFor(t: Thread, slot: number, value: number): void {
+  const progress = Atomics.load(t.shared, 0);
+  for (let waited = 0; Atomics.load(t.shared, slot) === value; waited += 1) {
+    if (Atomics.wait(t.shared, slot, value, 1000) !== "timed-out") return;
+    if (Atomics.load(t.shared, 0) !== progress) return;
+    if (waited >= 60) throw new OutputError(`a write thread stopped answering for a minute; nothing was changed in the output folder (temp files it left are removed by the next render)`);
   }
 }
 
