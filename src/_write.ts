@@ -4,14 +4,15 @@
 //
 // Nothing is visible before everything is ready. A file whose folder (nginx/, apache/, caddy/,
 // traefik/, well-known/) already exists is written to a temp file beside it; a folder that does
-// not exist yet is built whole in OUT/.mxproxy-stage-PID/ (one file creation per file, no temp
-// names, no per-file rename). Only when every file is written are the temp files and the staged
-// folders renamed into place. A render killed midway leaves temp files or a stage folder, which
-// the next render removes once their process is gone.
+// not exist yet is built whole in OUT/.mxproxy-stage-PID[-N]/ (one file creation per file, no
+// temp names, no per-file rename). Only when every file is written are the temp files and the
+// staged folders renamed into place. A render killed midway leaves temp files or a stage folder,
+// which the next render removes once their process is gone.
 //
-// Big renders write on a worker thread (src/_write-worker.ts) while the main thread renders:
-// the file system calls are most of the work for 10,000 sites (BENCH.md). The worker runs the
-// same Writer class; the main thread streams files to it and waits for its verdict.
+// Big renders write on worker threads (src/_write-worker.ts) while the main thread renders:
+// the file system calls are half the work for 10,000 sites (BENCH.md). Each thread runs a Writer
+// for some top-level folders; the main thread streams files to them, then commits every
+// thread's share at once (finishWrite).
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { RenderedFile } from "./types.js";
@@ -33,7 +34,7 @@ export interface WriteResult {
 /** Options for writeOutput. */
 export interface WriteOptions {
   /**
-   * Write on a worker thread while `files` is still being produced (an iterable that renders
+   * Write on worker threads while `files` is still being produced (an iterable that renders
    * lazily, like renderFiles). Default: only for arrays of at least 400 files.
    */
   thread?: boolean;
