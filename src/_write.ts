@@ -159,30 +159,32 @@ export class Writer implements Sink {
   }
 
   private addPart(path: string, piece: string, more: boolean): void {
+    const target = join(this.outDir, path);
     let part = this.part;
     if (part === undefined) {
       part = this.part = { path, pieces: [] };
       if (this.inStage(path)) {
         const file = join(this.stage, path);
-        this.create(file, "");
-        part.fd = this.guard(file, () => openSync(file, "a"));
+        part.fd = this.guard(target, () => {
+          this.mkdir(dirname(file));
+          return openSync(file, "w", 0o644);
+        });
       }
     }
     if (part.path !== path) throw new Error(`internal: part of ${path} while ${part.path} is unfinished`);
-    if (part.fd !== undefined) this.guard(path, () => writeSync(part.fd!, piece));
+    if (part.fd !== undefined) this.guard(target, () => writeSync(part.fd!, piece));
     else part.pieces.push(piece);
     if (more) return;
     this.part = undefined;
     if (part.fd === undefined) return this.add(path, part.pieces.join(""));
-    this.guard(path, () => closeSync(part.fd!));
+    this.guard(target, () => closeSync(part.fd!));
     this.done.paths.push(path);
     this.done.written.push(path);
   }
 
   /** inStage says whether `path` goes to the stage (its top-level folder did not exist), making it. */
   private inStage(path: string): boolean {
-    const slash = path.indexOf("/");
-    const top = slash < 0 ? "" : path.slice(0, slash);
+    const top = topFolder(path);
     let staged = this.staged.get(top);
     if (staged === undefined) {
       staged = top !== "" && lstatOrUndefined(join(this.outDir, top)) === undefined;
@@ -195,13 +197,13 @@ export class Writer implements Sink {
     return staged;
   }
 
-  /** guard runs a file system call on a file being written in parts, undoing everything if it fails. */
-  private guard<T>(path: string, fn: () => T): T {
+  /** guard runs file system calls for `target` (named in the message), undoing everything if they fail. */
+  private guard<T>(target: string, fn: () => T): T {
     try {
       return fn();
     } catch (e) {
       this.abort();
-      throw writeError(join(this.outDir, path.startsWith(this.stage) ? path.slice(this.stage.length + 1) : path), e);
+      throw writeError(target, e);
     }
   }
 
@@ -238,12 +240,7 @@ export class Writer implements Sink {
 
   /** create writes a new file (`target` names it in messages). */
   private create(path: string, contents: string, target = path): void {
-    try {
-      createFile(path, contents, this.made, (dir) => this.mkdir(dir));
-    } catch (e) {
-      this.abort();
-      throw e instanceof OutputError ? e : writeError(this.shown(target), e);
-    }
+    this.guard(this.shown(target), () => createFile(path, contents, this.made, (dir) => this.mkdir(dir)));
   }
 
   /** mkdir makes `dir` and its missing parents, once per write (abort removes those made outside the stage). */
@@ -268,7 +265,7 @@ export class Writer implements Sink {
         this.made.add(dir);
         return;
       }
-      throw new OutputError(`cannot make ${dir === this.stage ? `a folder in ${this.outDir}` : `the folder ${this.shown(dir)}`}: ${err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" || err.code === "EEXIST" ? "a file stands where a folder is needed" : err.message}; nothing was changed`);
+      throw new OutputError(`cannot make ${dir === this.stage ? `a folder in ${this.outDir}` : `the folder ${this.shown(dir)}`}: ${reason(err)}; nothing was changed`);
     }
     if (!dir.startsWith(this.stage)) this.madeOutside.push(dir);
     this.made.add(dir);
@@ -288,7 +285,7 @@ export function finishWrite(outDir: string, previous: Set<string>, shares: Prepa
   const paths = shares.flatMap((s) => s.paths);
   const result: WriteResult = { written: shares.flatMap((s) => s.written), unchanged: shares.flatMap((s) => s.unchanged), removed: [] };
   const rendered = new Set(paths);
-  const stale = [...previous].filter((p) => !rendered.has(p) && readIfFile(outDir, p) !== undefined);
+  const stale = [...previous].filter((p) => !rendered.has(p) && probe(outDir, p));
   // Claim every file (old and new) before any is renamed in: a render killed midway leaves
   // files the next render still knows as its own.
   const final = manifest(paths);
@@ -339,28 +336,42 @@ function createFile(path: string, contents: string, made: Set<string>, mkdir: (d
   try {
     // No fsync: rename is atomic against a killed process, which is the case we promise. Big
     // files go in slices: writeSync converts a whole string to bytes first.
-    for (let from = 0; from < contents.length; ) {
-      const to = partEnd(contents, from + BATCH_CHARS);
-      writeSync(fd, from === 0 && to === contents.length ? contents : contents.slice(from, to));
-      from = to;
-    }
+    for (const piece of slices(contents)) writeSync(fd, piece);
   } finally {
     closeSync(fd);
   }
 }
 
-/** partEnd is `end`, or one less where that would split a surrogate pair. */
-function partEnd(s: string, end: number): number {
-  if (end >= s.length) return s.length;
-  const c = s.charCodeAt(end - 1);
-  return c >= 0xd800 && c <= 0xdbff ? end - 1 : end;
+function writeError(target: string, e: unknown): OutputError {
+  return e instanceof OutputError ? e : new OutputError(`cannot write ${target}: ${reason(e as NodeJS.ErrnoException)}; nothing was changed`);
 }
 
-function writeError(target: string, e: unknown): OutputError {
-  if (e instanceof OutputError) return e;
-  const err = e as NodeJS.ErrnoException;
-  const what = err.code === "EACCES" || err.code === "EPERM" ? "permission denied" : err.code === "ENOTDIR" ? "a file stands where a folder is needed" : err.message;
-  return new OutputError(`cannot write ${target}: ${what}; nothing was changed`);
+/** reason words a file system error for a message (EEXIST: a file where a folder was to be made). */
+function reason(err: NodeJS.ErrnoException): string {
+  if (err.code === "EACCES" || err.code === "EPERM") return "permission denied";
+  if (err.code === "ENOTDIR" || err.code === "EEXIST") return "a file stands where a folder is needed";
+  return err.message;
+}
+
+/** topFolder is the first part of an output path (`nginx` of `nginx/x.conf`), "" for none. */
+function topFolder(path: string): string {
+  const slash = path.indexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+
+/** slices cuts a big text into pieces of at most BATCH_CHARS characters, never inside a surrogate pair. */
+function* slices(s: string): Generator<string> {
+  if (s.length <= BATCH_CHARS) {
+    yield s;
+    return;
+  }
+  for (let from = 0; from < s.length; ) {
+    let to = Math.min(from + BATCH_CHARS, s.length);
+    const last = s.charCodeAt(to - 1);
+    if (to < s.length && last >= 0xd800 && last <= 0xdbff) to--; // a high surrogate: keep the pair together
+    yield s.slice(from, to);
+    from = to;
+  }
 }
 
 /**
@@ -394,8 +405,7 @@ class ThreadSink implements Sink {
   }
 
   add(path: string, contents: string): void {
-    const slash = path.indexOf("/");
-    const top = slash < 0 ? "" : path.slice(0, slash);
+    const top = topFolder(path);
     let t = this.route.get(top);
     // A new folder goes to the thread with the least work so far (a file costs about as much
     // as 10,000 characters of text: BENCH.md).
@@ -404,14 +414,12 @@ class ThreadSink implements Sink {
     t.cost += contents.length + 10_000;
     // A big file (a Caddyfile or Traefik file for thousands of sites) goes in parts: one copy
     // of it at a time in each thread, not a whole copy per step of the way.
-    for (let from = 0; ; ) {
-      const to = partEnd(contents, from + BATCH_CHARS);
-      const more = to < contents.length;
-      t.batch.push(path, from === 0 && !more ? contents : contents.slice(from, to), more ? 1 : 0);
-      t.chars += to - from;
+    let sent = 0;
+    for (const piece of slices(contents)) {
+      sent += piece.length;
+      t.batch.push(path, piece, sent < contents.length ? 1 : 0);
+      t.chars += piece.length;
       if (t.chars >= BATCH_CHARS || t.batch.length >= 3 * BATCH_FILES) this.flush(t);
-      if (!more) break;
-      from = to;
     }
   }
 
