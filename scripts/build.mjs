@@ -5,7 +5,7 @@
 //
 //   node scripts/build.mjs [--no-types] [--no-minify]
 //
-// dist/cli.js         the CLI's entry (src/cli-fast.ts), small; yargs and the rest in dist/chunks/
+// dist/cli.js         the CLI's entry (src/cli/cli-fast.ts), small; yargs and the rest in dist/chunks/
 // dist/cli-fast-run-HASH.cjs(.cache)  the render/validate fast path and its V8 code cache
 // dist/index.js       the library
 // dist/yaml.cjs       the `yaml` package, loaded only when the fast YAML reader gives up
@@ -49,7 +49,7 @@ function templatesModule() {
 
 /**
  * validatorModule compiles schema/site.schema.json to standalone validation code, so the CLI
- * never loads ajv's compiler. The options are those src/_schema.ts translates errors for:
+ * never loads ajv's compiler. The options are those src/input/_schema.ts translates errors for:
  * allErrors, and verbose (errors carry parentSchema, where `x-expected` is read).
  */
 function validatorModule() {
@@ -202,7 +202,7 @@ const processGlobal = {
     b.onLoad({ filter: /.*/, namespace: "process-global" }, () => ({ contents: "module.exports = globalThis.process;", loader: "js" }));
   },
 };
-// src/_load.ts reads most files with its own fast reader, so `yaml` (≈20 ms to load) is loaded
+// src/input/_load.ts reads most files with its own fast reader, so `yaml` (≈20 ms to load) is loaded
 // only when first used: it is bundled alone into dist/yaml.cjs, and src/ imports a facade whose
 // getters require() that file the first time one of its exports is read.
 const yamlExports = Object.keys(await import("yaml")).filter((k) => k !== "default");
@@ -224,21 +224,21 @@ ${yamlExports.map((k) => `Object.defineProperty(exports, ${JSON.stringify(k)}, {
     b.onResolve({ filter: /^\.\.?\/yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
-// The write worker (src/_write-worker.ts) is bundled first; its code goes into the other bundles
+// The write worker (src/output/_write-worker.ts) is bundled first; its code goes into the other bundles
 // as a string (define MXPROXY_WRITE_WORKER) and starts with `new Worker(code, { eval: true })`,
 // so no bundle needs to find another file at run time.
 const minify = !process.argv.includes("--no-minify");
-const writeWorker = await build({ bundle: true, platform: "node", format: "cjs", target: "node20", minify, legalComments: "none", logLevel: "warning", write: false, entryPoints: [join(root, "src/_write-worker.ts")] });
+const writeWorker = await build({ bundle: true, platform: "node", format: "cjs", target: "node20", minify, legalComments: "none", logLevel: "warning", write: false, entryPoints: [join(root, "src/output/_write-worker.ts")] });
 const define = { MXPROXY_WRITE_WORKER: JSON.stringify(writeWorker.outputFiles[0].text) };
 const common = { bundle: true, platform: "node", format: "esm", target: "node20", minify, legalComments: "none", logLevel: "warning", banner: { js: requireShim }, plugins: [processGlobal, lazyYaml], define };
-// The fast path's work (src/cli-fast-run.ts) is one CommonJS bundle, named by its content hash,
+// The fast path's work (src/cli/cli-fast-run.ts) is one CommonJS bundle, named by its content hash,
 // which dist/cli.js compiles with a V8 code cache made below: start-up then spends almost no
 // time parsing and compiling. (V8 checks a cache against the source's length only, so a cache
 // must never outlive its bundle: a new bundle gets a new name.)
 const fastRun = await build({
   ...common,
   format: "cjs",
-  entryPoints: [{ in: join(root, "src/cli-fast-run.ts"), out: "cli-fast-run" }],
+  entryPoints: [{ in: join(root, "src/cli/cli-fast-run.ts"), out: "cli-fast-run" }],
   entryNames: "[name]-[hash]",
   outExtension: { ".js": ".cjs" },
   outdir: join(root, "dist"),
@@ -247,9 +247,9 @@ const fastRun = await build({
   banner: { js: 'var __mxproxy_import_meta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
 });
 const fastBundle = Object.keys(fastRun.metafile.outputs).map((o) => resolve(root, o)).find((o) => o.endsWith(".cjs"));
-// The CLI is split: dist/cli.js (src/cli-fast.ts, which keeps the shebang) runs the fast path,
-// or loads yargs (src/cli.ts), the diff library and the like only when a command needs them.
-const cli = await build({ ...common, entryPoints: [{ in: join(root, "src/cli-fast.ts"), out: "cli" }], outdir: join(root, "dist"), splitting: true, chunkNames: "chunks/[name]-[hash]", metafile: true, define: { ...define, MXPROXY_FAST_BUNDLE: JSON.stringify(`./${basename(fastBundle)}`) } });
+// The CLI is split: dist/cli.js (src/cli/cli-fast.ts, which keeps the shebang) runs the fast path,
+// or loads yargs (src/cli/cli.ts), the diff library and the like only when a command needs them.
+const cli = await build({ ...common, entryPoints: [{ in: join(root, "src/cli/cli-fast.ts"), out: "cli" }], outdir: join(root, "dist"), splitting: true, chunkNames: "chunks/[name]-[hash]", metafile: true, define: { ...define, MXPROXY_FAST_BUNDLE: JSON.stringify(`./${basename(fastBundle)}`) } });
 pruneChunks(Object.keys(cli.metafile.outputs));
 await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/index.js") });
 await build({ ...common, banner: {}, format: "cjs", entryPoints: [join(root, "node_modules/yaml/dist/index.js")], outfile: join(root, "dist/yaml.cjs") });

@@ -1,10 +1,10 @@
 // The performance work (BENCH.md) added fast paths beside slower, simpler ones. Each must give
 // exactly the slower one's answer; these tests compare the two on fixtures and generated inputs.
-//  - src/_yaml-fast.ts reads a file only where `yaml` reads the same value with no complaint;
+//  - src/input/_yaml-fast.ts reads a file only where `yaml` reads the same value with no complaint;
 //    positions are then computed by `yaml` when first asked for.
 //  - the schema validator is compiled at build time (ajv standalone, ASCII fast path for
 //    Unicode patterns); it must report what ajv compiling the schema at run time reports.
-//  - src/_sha256.ts and src/_ip.ts stand in for node:crypto and node:net.
+//  - src/plan/_sha256.ts and src/input/_ip.ts stand in for node:crypto and node:net.
 //  - dist/cli.js runs `render SITE --out DIR` and `validate SITE...` without yargs; the output,
 //    files and exit codes must be those of the yargs CLI (MXPROXY_FULL_CLI=1).
 import { test } from "node:test";
@@ -18,16 +18,16 @@ import { join } from "node:path";
 import AjvModule from "ajv";
 import fc from "fast-check";
 import { LineCounter, parse, parseDocument } from "yaml";
-import { readSimpleYaml } from "../src/_yaml-fast.js";
-import { loadSite } from "../src/_load.js";
-import { compileSchema } from "../src/_schema-validator.js";
-import { sha256Hex } from "../src/_sha256.js";
-import { isIP } from "../src/_ip.js";
+import { readSimpleYaml } from "../src/input/_yaml-fast.js";
+import { loadSite } from "../src/input/_load.js";
+import { compileSchema } from "../src/input/_schema-validator.js";
+import { sha256Hex } from "../src/plan/_sha256.js";
+import { isIP } from "../src/input/_ip.js";
 import { ROOT, FIXTURES, errorFixtures, fixtures } from "./_fixtures.js";
 
 // --- the YAML reader ---
 
-/** reference reads text the way src/_load.ts does; undefined when `yaml` reports anything. */
+/** reference reads text the way src/input/_load.ts does; undefined when `yaml` reports anything. */
 function reference(text: string): { value: unknown } | undefined {
   const doc = parseDocument(text, { lineCounter: new LineCounter(), uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
   if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import fc from "fast-check";
 import { compileSite, formatDiagnostic } from "../src/index.js";
-import { observeTemplates } from "../src/_templates.js";
+import { observeTemplates } from "../src/backends/_templates.js";
 import { compileTemplates } from "../scripts/hbs-compile.mjs";
 import { fixtures, ROOT } from "./_fixtures.js";
 import { toYamlText } from "./hostile/yaml-text.ts";

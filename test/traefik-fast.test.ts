@@ -1,4 +1,4 @@
-// The Traefik dynamic file is written as text, entry by entry (src/backends/traefik.ts), for speed
+// The Traefik dynamic file is written as text, entry by entry (src/backends/traefik/index.ts), for speed
 // at 10,000 sites. It used to be an object tree written by toYaml; that tree is kept here as the
 // reference, and the two must give the same bytes: on the fixtures, on files whose readable entry
 // keys would repeat (those get position ids: siteKeys), and on random files. No key may repeat.
@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatDiagnostic, loadSite, planSite, renderBackend, validateSite } from "../src/index.js";
 import type { Plan, SitePlan, TraefikOptions } from "../src/index.js";
-import { CORS_HEADERS, hostNames } from "../src/_common.js";
-import { toYaml } from "../src/_yaml-out.js";
-import { options, siteKeys, wellKnownMode } from "../src/backends/traefik.js";
-import { entryPoints, type EntryPoints } from "../src/backends/traefik-static.js";
+import { CORS_HEADERS, hostNames } from "../src/backends/_shared.js";
+import { toYaml } from "../src/backends/traefik/_yaml-out.js";
+import { options, siteKeys, wellKnownMode } from "../src/backends/traefik/index.js";
+import { entryPoints, type EntryPoints } from "../src/backends/traefik/_static.js";
 import { fixtures } from "./_fixtures.ts";
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
@@ -176,7 +176,7 @@ test(`random files (${RUNS}, seed ${SEED}): same YAML as the object tree`, () =>
   assert.ok(positional >= 5, `only ${positional} files needed position ids: the generator should make more`);
 });
 
-// --- the reference: the object tree and toYaml, as src/backends/traefik.ts had them ---
+// --- the reference: the object tree and toYaml, as src/backends/traefik/index.ts had them ---
 
 function reference(plan: Plan): string {
   const eps = entryPoints(plan);

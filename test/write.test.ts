@@ -1,4 +1,4 @@
-// How renders reach the disk (src/_write.ts), through the built CLI, once with every write in the
+// How renders reach the disk (src/output/_write.ts), through the built CLI, once with every write in the
 // main thread and once on two write threads (MXPROXY_WRITE_THREADS=0/2 forces the choice the CLI
 // otherwise makes by site count and cores): the same files, summaries, messages and exit codes, and
 //  - folders that do not exist yet are built in OUT/.mxproxy-stage-PID and moved in whole;

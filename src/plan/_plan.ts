@@ -1,9 +1,9 @@
 // Stage 3: validated input → Plan. Every default and derived value is decided here, once, so
 // all backends (and the conformance probes) work from the same facts.
-import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "./types.js";
+import type { Plan, SiteFileInput, SiteInput, SitePlan, TlsPlan, Upstream, WellKnownDocument } from "../types.js";
 import { canonicalJson } from "./_json.js";
 import { sha256Stream } from "./_sha256.js";
-import { asciiHost, mergeSite, parseDuration, parseSize, parseUpstream } from "./_values.js";
+import { asciiHost, mergeSite, parseDuration, parseSize, parseUpstream } from "../input/_values.js";
 import { VERSION } from "./_version.js";
 
 /** planSite builds the Plan for a validated site file. `source` is the input's file name. */

@@ -1,7 +1,7 @@
 // Small value parsers shared by validation and planning, so both read values the same way.
 import { domainToASCII } from "node:url";
 import { isIP } from "./_ip.js";
-import type { SiteInput, SiteSettingsInput, Upstream } from "./types.js";
+import type { SiteInput, SiteSettingsInput, Upstream } from "../types.js";
 
 /** Apache's LimitRequestBody and our Content-Length checks stop at 2 GiB. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // Caddy 2.6: one complete Caddyfile for every site in the file. The view is built for thousands
 // of sites at a time: one object literal per block, escaped constants computed once.
-import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, httpsAuthority, provenance } from "../_common.js";
+import type { Plan, RenderedFile, SitePlan } from "../../types.js";
+import { CORS_HEADERS, httpsAuthority, provenance } from "../_shared.js";
 import { caddyToken } from "../_escape.js";
 import { template } from "../_templates.js";
 

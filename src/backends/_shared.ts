@@ -1,6 +1,6 @@
 // Decisions shared by several renderers: provenance, TLS files, Mozilla "intermediate" TLS,
 // the redirect target, and the order in which a site's hostnames are served.
-import type { Plan, SitePlan } from "./types.js";
+import type { Plan, SitePlan } from "../types.js";
 
 /** provenance is the first comment line of every rendered file (no timestamps: output is stable). */
 export function provenance(plan: Plan): string {

@@ -1,8 +1,8 @@
 // nginx: one file of server blocks per site, to include inside http {}.
 // Views are built for thousands of sites at a time: one object literal per block (no spreads),
 // escaped constants computed once, shared read-only arrays (templates never change a view).
-import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, sizeText, tlsFiles } from "../_common.js";
+import type { Plan, RenderedFile, SitePlan } from "../../types.js";
+import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, sizeText, tlsFiles } from "../_shared.js";
 import { nginxString } from "../_escape.js";
 import { template } from "../_templates.js";
 

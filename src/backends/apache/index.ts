@@ -2,11 +2,11 @@
 // ports.conf (two files each saying "Listen 8448" would stop Apache); the header lists the ports.
 // Views are built for thousands of sites at a time: one object literal per vhost (no spreads),
 // escaped constants computed once, shared read-only arrays (templates never change a view).
-import type { Plan, RenderedFile, SitePlan } from "../types.js";
-import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, tlsFiles } from "../_common.js";
+import type { Plan, RenderedFile, SitePlan } from "../../types.js";
+import { CORS_HEADERS, MOZILLA_INTERMEDIATE, httpsAuthority, provenance, tlsFiles } from "../_shared.js";
 import { apacheString, regexLiteral } from "../_escape.js";
 import { template } from "../_templates.js";
-import { upstreamText } from "./nginx.js";
+import { upstreamText } from "../nginx/index.js";
 
 /** Modules the output needs beyond Debian's default set, for `a2enmod`. */
 export const APACHE_MODULES = ["headers", "http2", "proxy", "proxy_http", "rewrite", "ssl"];

@@ -1,4 +1,4 @@
 // The generator version written into every provenance header.
-import pkg from "../package.json" with { type: "json" };
+import pkg from "../../package.json" with { type: "json" };
 
 export const VERSION: string = pkg.version;

@@ -1,12 +1,12 @@
 // Traefik v3: a file-provider dynamic configuration (traefik/mxproxy.yml) and the static
 // configuration it relies on (traefik/static/traefik.yml). Traefik cannot return a static body,
 // so the well-known documents go to the homeserver or to a static file server (see wellKnown()).
-import type { Plan, RenderedFile, SitePlan, TraefikOptions } from "../types.js";
-import { CORS_HEADERS, hostNames, provenance } from "../_common.js";
+import type { Plan, RenderedFile, SitePlan, TraefikOptions } from "../../types.js";
+import { CORS_HEADERS, hostNames, provenance } from "../_shared.js";
 import { template } from "../_templates.js";
-import { MappingText, bareKey, toYaml, yamlInner } from "../_yaml-out.js";
+import { MappingText, bareKey, toYaml, yamlInner } from "./_yaml-out.js";
 import { yamlString } from "../_escape.js";
-import { traefikStatic, entryPoints, type EntryPoints } from "./traefik-static.js";
+import { traefikStatic, entryPoints, type EntryPoints } from "./_static.js";
 
 /** Where the static configuration expects the dynamic file (a knob: backends.traefik.dynamic_dir). */
 export const DYNAMIC_DIR = "/etc/traefik/dynamic";

@@ -1,7 +1,7 @@
 // How the CLI prints a command's result or failure; shared by cli.ts and the fast path
 // (cli-fast-run.ts), so both give the same streams, messages and exit codes.
 import { UsageError, type Output } from "./_commands.js";
-import { OutputError } from "./_write.js";
+import { OutputError } from "../output/_write.js";
 
 /** emit prints a command's output: data on stdout, messages on stderr. */
 export function emit(out: Output): void {

@@ -1,5 +1,5 @@
 // The Traefik static configuration: one entry point per port, named after its role.
-import type { Plan } from "../types.js";
+import type { Plan } from "../../types.js";
 
 /** Entry point names by role and port, shared by the static and the dynamic file. */
 export interface EntryPoints {

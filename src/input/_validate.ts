@@ -1,10 +1,10 @@
 // Stage 2b: the rules a JSON Schema cannot express — cross-site uniqueness, values that depend
 // on each other, and backend capabilities (Traefik cannot dial a unix socket).
 import { isIP } from "./_ip.js";
-import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "./types.js";
+import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "../types.js";
 import { diagnostic, show } from "./_diagnostics.js";
 import { schemaDiagnostics } from "./_schema.js";
-import { caddyQuotable } from "./_escape.js";
+import { caddyQuotable } from "../backends/_escape.js";
 import { asciiHost, mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
 
 /** Result of validation: the typed input when there are no errors, and every problem found. */

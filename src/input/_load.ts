@@ -2,7 +2,7 @@
 // than js-yaml because it keeps a source range on every node, which is what lets every later
 // error name the line and column of the offending key or value.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from "yaml";
-import type { Diagnostic, LoadedSite, Position } from "./types.js";
+import type { Diagnostic, LoadedSite, Position } from "../types.js";
 import { joinPath } from "./_diagnostics.js";
 import { readSimpleYaml } from "./_yaml-fast.js";
 

@@ -1,5 +1,5 @@
 // Paths, positions and wording shared by every stage that reports problems.
-import type { Diagnostic, LoadedSite, Position } from "./types.js";
+import type { Diagnostic, LoadedSite, Position } from "../types.js";
 
 /** joinPath appends a key or index to a JSON path: `sites[0].homeserver`, `client["org.x.y"]`. */
 export function joinPath(path: string, key: string | number): string {

@@ -1,7 +1,7 @@
 // Stage 2a: JSON Schema validation (schema/site.schema.json is the single source of the rules)
 // and the translation of ajv's errors into positioned, human messages.
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { Diagnostic, LoadedSite } from "./types.js";
+import type { Diagnostic, LoadedSite } from "../types.js";
 import { diagnostic, didYouMean, joinPath, pointerToPath, show } from "./_diagnostics.js";
 import { compileSchema } from "./_schema-validator.js";
 

@@ -1,15 +1,15 @@
 // What each CLI command does, as functions that return their output instead of printing it.
 import { existsSync, readSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { BackendName, Diagnostic } from "./types.js";
-import { compileSite, planText, readSource } from "./_compile.js";
-import { backendFiles, documentFiles, renderPlan } from "./_render.js";
-import { MAX_INPUT_BYTES } from "./_load.js";
-import { formatDiagnostic } from "./_diagnostics.js";
-import { writeOutput } from "./_write.js";
-import { renderCompare } from "./_compare-format.js";
+import type { BackendName, Diagnostic } from "../types.js";
+import { compileSite, planText, readSource } from "../pipeline.js";
+import { backendFiles, documentFiles, renderPlan } from "../backends/_render.js";
+import { MAX_INPUT_BYTES } from "../input/_load.js";
+import { formatDiagnostic } from "../input/_diagnostics.js";
+import { writeOutput } from "../output/_write.js";
+import { renderCompare } from "../compare/_format.js";
 import { starterSite } from "./_init.js";
-import schemaJson from "../schema/site.schema.json" with { type: "json" };
+import schemaJson from "../../schema/site.schema.json" with { type: "json" };
 
 /** A command's result: text for stdout (data), text for stderr (messages), the exit code. */
 export interface Output {
@@ -43,7 +43,7 @@ export async function render(o: { site: string; out: string; backends?: string[]
   const out = resolve(o.out);
   if (o.check) {
     // The diff library is loaded only for --check.
-    const { checkDrift } = await import("./_drift.js");
+    const { checkDrift } = await import("../output/_drift.js");
     const files = renderPlan(plan, { backends });
     const drift = checkDrift(out, files);
     if (drift.length === 0) return { stderr: `${warnings}${o.out}: up to date (${files.length} files)\n`, code: 0 };

@@ -2,7 +2,7 @@
 // streams, messages and exit codes. scripts/build.mjs bundles this file alone as CommonJS, with
 // a V8 code cache made at build time, so starting it costs almost no compiling.
 import * as run from "./_commands.js";
-import { emit, fail } from "./_cli-output.js";
+import { emit, fail } from "./_output.js";
 
 /** A command the fast path runs, as cli-fast.ts read it from the arguments. */
 export type FastCommand = { name: "render"; site: string; out: string } | { name: "validate"; sites: string[] };

@@ -15,7 +15,7 @@
 // thread's share at once (finishWrite).
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import type { RenderedFile } from "./types.js";
+import type { RenderedFile } from "../types.js";
 
 export const MANIFEST = ".mxproxy-manifest.json";
 

@@ -1,12 +1,12 @@
 // The whole pure pipeline in one call, for the CLI and library users.
 import { readFileSync, statSync } from "node:fs";
 import type { BackendName, Diagnostic, Plan, RenderedFile } from "./types.js";
-import { loadSite, MAX_INPUT_BYTES } from "./_load.js";
-import { validateSite } from "./_validate.js";
-import { planSite } from "./_plan.js";
-import { renderPlan } from "./_render.js";
-import { sortDiagnostics } from "./_diagnostics.js";
-import { documentLimits } from "./_limits.js";
+import { loadSite, MAX_INPUT_BYTES } from "./input/_load.js";
+import { validateSite } from "./input/_validate.js";
+import { planSite } from "./plan/_plan.js";
+import { renderPlan } from "./backends/_render.js";
+import { sortDiagnostics } from "./input/_diagnostics.js";
+import { documentLimits } from "./backends/_limits.js";
 
 /** Result of compiling a site file: diagnostics always; plan and files when there is no error. */
 export interface Compiled {

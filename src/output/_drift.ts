@@ -1,7 +1,7 @@
 // `render --check`: compare what would be rendered with what is on disk, as unified diffs.
 import { createTwoFilesPatch } from "diff";
 import { join } from "node:path";
-import type { RenderedFile } from "./types.js";
+import type { RenderedFile } from "../types.js";
 import { readIfFile, readManifest } from "./_write.js";
 
 /** One file that differs: `missing` (not on disk), `changed`, or `extra` (ours, no longer rendered). */

@@ -1,9 +1,9 @@
 // Stage 4: Plan → files in memory, per backend, plus the well-known documents themselves.
-import type { BackendName, Plan, RenderedFile, RenderOptions } from "./types.js";
-import { renderNginx } from "./backends/nginx.js";
-import { renderApache } from "./backends/apache.js";
-import { renderCaddy } from "./backends/caddy.js";
-import { renderTraefik } from "./backends/traefik.js";
+import type { BackendName, Plan, RenderedFile, RenderOptions } from "../types.js";
+import { renderNginx } from "./nginx/index.js";
+import { renderApache } from "./apache/index.js";
+import { renderCaddy } from "./caddy/index.js";
+import { renderTraefik } from "./traefik/index.js";
 
 /** All backends, in the order they are rendered and reported. */
 export const BACKENDS: BackendName[] = ["nginx", "apache", "caddy", "traefik"];

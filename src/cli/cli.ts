@@ -4,10 +4,10 @@
 // 3 internal error (a bug: please report it).
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { BACKENDS } from "./_render.js";
-import { VERSION } from "./_version.js";
+import { BACKENDS } from "../backends/_render.js";
+import { VERSION } from "../plan/_version.js";
 import * as run from "./_commands.js";
-import { emit, fail } from "./_cli-output.js";
+import { emit, fail } from "./_output.js";
 
 const EPILOG = `Exit codes: 0 ok, 1 invalid input, drift or output problem, 2 usage error, 3 internal error.
 Set NO_COLOR=1 to disable colour. Documentation: README.md of the mxproxy package.`;

@@ -1,7 +1,7 @@
 // Limits of the servers themselves, checked before rendering so they surface as positioned
 // errors rather than as a config the server refuses.
-import type { BackendName, Diagnostic, LoadedSite, Plan } from "./types.js";
-import { diagnostic, joinPath } from "./_diagnostics.js";
+import type { BackendName, Diagnostic, LoadedSite, Plan } from "../types.js";
+import { diagnostic, joinPath } from "../input/_diagnostics.js";
 import { apacheString, nginxString } from "./_escape.js";
 
 /** nginx reads at most 4096 bytes into one token (NGX_CONF_BUFFER). */

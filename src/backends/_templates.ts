@@ -1,6 +1,6 @@
 // The templates, compiled to plain functions by scripts/build.mjs (scripts/hbs-compile.mjs) from
 // templates/*.hbs: rendering loads no Handlebars code at all.
-import { templates } from "./_generated/templates.js";
+import { templates } from "../_generated/templates.js";
 
 export type Render = (view: object) => string;
 

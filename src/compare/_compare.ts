@@ -1,6 +1,6 @@
 // `mxproxy compare`: each Plan feature × each backend, with the directive that implements it.
-import type { BackendName, Plan, SitePlan } from "./types.js";
-import { options, wellKnownMode } from "./backends/traefik.js";
+import type { BackendName, Plan, SitePlan } from "../types.js";
+import { options, wellKnownMode } from "../backends/traefik/index.js";
 
 /** How a backend provides a feature: by itself, with something outside it, or not at all. */
 export type Support = "yes" | "external" | "no" | "n/a";
