@@ -6,7 +6,7 @@ import { validateSite } from "./input/_validate.js";
 import { planSite } from "./plan/_plan.js";
 import { renderPlan } from "./backends/_render.js";
 import { sortDiagnostics } from "./input/_diagnostics.js";
-import { documentLimits } from "./backends/_limits.js";
+import { plugins } from "./backends/_registry.js";
 
 /** Result of compiling a site file: diagnostics always; plan and files when there is no error. */
 export interface Compiled {
@@ -31,7 +31,7 @@ export function planText(file: string, text: string, backends?: BackendName[]): 
     const { input, diagnostics } = validateSite(loaded, backends);
     if (!input) return { diagnostics: sortDiagnostics(diagnostics) };
     const plan = planSite(input, file);
-    const limits = documentLimits(loaded, plan, backends);
+    const limits = plugins(backends).flatMap((b) => b.checkPlan?.(loaded, plan) ?? []);
     if (limits.length > 0) return { diagnostics: sortDiagnostics([...diagnostics, ...limits]) };
     return { diagnostics: sortDiagnostics(diagnostics), plan };
   } catch (e) {

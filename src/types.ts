@@ -2,7 +2,7 @@
 // conformance probe works from; the input types mirror schema/site.schema.json.
 
 /** Names of the supported backends, in the order they are rendered and reported. */
-export type BackendName = "nginx" | "apache" | "caddy" | "traefik";
+export type BackendName = import("./backends/_registry.js").BackendName;
 
 /** A position in a source file, 1-based line and column. */
 export interface Position {

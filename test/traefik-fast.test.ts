@@ -9,7 +9,7 @@ import { formatDiagnostic, loadSite, planSite, renderBackend, validateSite } fro
 import type { Plan, SitePlan, TraefikOptions } from "../src/index.js";
 import { CORS_HEADERS, hostNames } from "../src/backends/_shared.js";
 import { toYaml } from "../src/backends/traefik/_yaml-out.js";
-import { options, siteKeys, wellKnownMode } from "../src/backends/traefik/index.js";
+import { options, siteKeys, wellKnownMode } from "../src/backends/traefik/_render.js";
 import { entryPoints, type EntryPoints } from "../src/backends/traefik/_static.js";
 import { fixtures } from "./_fixtures.ts";
 

@@ -1,13 +1,40 @@
 // Limits of the servers themselves, checked before rendering so they surface as positioned
-// errors rather than as a config the server refuses.
-import type { BackendName, Diagnostic, LoadedSite, Plan } from "../types.js";
+// errors rather than as a config the server refuses. Each backend states its own limit (in its
+// folder); this is the shared walk over the planned documents.
+import type { Diagnostic, LoadedSite, Plan } from "../types.js";
 import { diagnostic, joinPath } from "../input/_diagnostics.js";
-import { apacheString, nginxString } from "./_escape.js";
 
-/** nginx reads at most 4096 bytes into one token (NGX_CONF_BUFFER). */
-const NGINX_TOKEN = 4096;
-/** Apache reads config lines of at most 8192 bytes (MAX_STRING_LEN), directive included. */
-const APACHE_LINE = 8192 - "        ErrorDocument 200 ".length - 2;
+/** A limit on how long a well-known document may be once quoted for one backend's config. */
+export interface DocumentLimit {
+  /** quote writes the document as the config holds it. */
+  quote(body: string): string;
+  /** The longest quoted text the server reads. */
+  max: number;
+  /** At most how many characters quoting makes of one (bodies up to max / growth are not quoted to measure). */
+  growth: number;
+  /** Why, and what to do: "nginx reads no longer token; … render without --backend nginx". */
+  why: string;
+  /** For the message: "for nginx". */
+  server: string;
+}
+
+/** documentLimits reports well-known documents too long for a backend to inline. */
+export function documentLimits(loaded: LoadedSite, plan: Plan, limit: DocumentLimit): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const fits = (limit.max - 2) / limit.growth;
+  for (const site of plan.sites) {
+    for (const doc of site.wellKnown) {
+      if (doc.body.length <= fits) continue;
+      const length = limit.quote(doc.body).length;
+      if (length <= limit.max) continue;
+      const path = longestString(loaded.value, `sites[${site.index}].well_known.${doc.name}`);
+      out.push(diagnostic(loaded, path, `makes the ${doc.name} document ${length} bytes once quoted ${limit.server} (expected at most ${limit.max}: ${limit.why})`));
+    }
+  }
+  return out;
+}
+
+// --- internal ---
 
 /** longestString finds the path of the longest string under `path` of the input (the likely culprit). */
 function longestString(root: unknown, path: string): string {
@@ -21,26 +48,4 @@ function longestString(root: unknown, path: string): string {
   };
   walk(start, path);
   return best.path;
-}
-
-/** documentLimits reports well-known documents too large for a chosen backend to inline. */
-export function documentLimits(loaded: LoadedSite, plan: Plan, backends: BackendName[] = ["nginx", "apache", "caddy", "traefik"]): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const useNginx = backends.includes("nginx");
-  const useApache = backends.includes("apache");
-  // Quoting at most doubles a body for nginx (\\, \') and quadruples it for Apache (\ becomes
-  // \\\\), plus the two quotes: a body within both bounds needs no quoting to be measured.
-  const fits = Math.min(useNginx ? (NGINX_TOKEN - 2 - 2) / 2 : Infinity, useApache ? (APACHE_LINE - 2) / 4 : Infinity);
-  for (const site of plan.sites) {
-    for (const doc of site.wellKnown) {
-      if (doc.body.length <= fits) continue;
-      const nginx = useNginx ? nginxString(doc.body).length : 0;
-      const apache = useApache ? apacheString(doc.body, { expr: true }).length : 0;
-      if (nginx <= NGINX_TOKEN - 2 && apache <= APACHE_LINE) continue;
-      const path = longestString(loaded.value, `sites[${site.index}].well_known.${doc.name}`);
-      if (nginx > NGINX_TOKEN - 2) out.push(diagnostic(loaded, path, `makes the ${doc.name} document ${nginx} bytes once quoted for nginx (expected at most ${NGINX_TOKEN - 2}: nginx reads no longer token; shorten it or render without --backend nginx)`));
-      if (apache > APACHE_LINE) out.push(diagnostic(loaded, path, `makes the ${doc.name} document ${apache} bytes once quoted for Apache (expected at most ${APACHE_LINE}: Apache reads no longer config line; shorten it or render without --backend apache)`));
-    }
-  }
-  return out;
 }

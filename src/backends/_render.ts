@@ -1,19 +1,8 @@
 // Stage 4: Plan → files in memory, per backend, plus the well-known documents themselves.
 import type { BackendName, Plan, RenderedFile, RenderOptions } from "../types.js";
-import { renderNginx } from "./nginx/index.js";
-import { renderApache } from "./apache/index.js";
-import { renderCaddy } from "./caddy/index.js";
-import { renderTraefik } from "./traefik/index.js";
+import { BACKENDS, plugins } from "./_registry.js";
 
-/** All backends, in the order they are rendered and reported. */
-export const BACKENDS: BackendName[] = ["nginx", "apache", "caddy", "traefik"];
-
-const RENDERERS: Record<BackendName, (plan: Plan) => Iterable<RenderedFile>> = {
-  nginx: renderNginx,
-  apache: renderApache,
-  caddy: renderCaddy,
-  traefik: renderTraefik,
-};
+export { BACKENDS };
 
 /** renderPlan renders the chosen backends (all by default) and the well-known documents. */
 export function renderPlan(plan: Plan, options: RenderOptions = {}): RenderedFile[] {
@@ -38,7 +27,7 @@ export function* renderFiles(plan: Plan, options: RenderOptions = {}): Generator
 
 /** backendFiles yields the chosen backends' files (renderFiles without the documents). */
 export function* backendFiles(plan: Plan, options: RenderOptions = {}): Generator<RenderedFile> {
-  for (const b of BACKENDS) if ((options.backends ?? BACKENDS).includes(b)) yield* RENDERERS[b](plan);
+  for (const b of plugins(options.backends)) yield* b.render(plan);
 }
 
 /** documentFiles yields the well-known documents, `well-known/<server_name>/.well-known/matrix/…`. */
@@ -50,5 +39,5 @@ export function* documentFiles(plan: Plan): Generator<RenderedFile> {
 
 /** renderBackend renders one backend's files (no well-known documents). */
 export function renderBackend(plan: Plan, backend: BackendName): RenderedFile[] {
-  return [...RENDERERS[backend](plan)];
+  return [...plugins([backend])[0]!.render(plan)];
 }

@@ -42,3 +42,16 @@ export function hostNames(site: SitePlan): string[] {
 export function sizeText(site: SitePlan): string {
   return site.maxUpload.text.toLowerCase();
 }
+
+/** A value made only of these characters needs no quotes in any backend's syntax and stays readable. */
+export const BARE = /^[A-Za-z0-9._/:@+=,*-]+$/;
+
+/** regexLiteral escapes a string for use inside a PCRE/RE2/Go regular expression. */
+export function regexLiteral(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** upstreamText describes the upstream in a comment (no newlines can reach it: validated). */
+export function upstreamText(site: SitePlan): string {
+  return site.upstream.kind === "unix" ? `unix:${site.upstream.path}` : site.upstream.url;
+}

@@ -4,7 +4,7 @@
 // 3 internal error (a bug: please report it).
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { BACKENDS } from "../backends/_render.js";
+import { BACKENDS } from "../backends/_registry.js";
 import { VERSION } from "../plan/_version.js";
 import * as run from "./_commands.js";
 import { emit, fail } from "./_output.js";

@@ -1,6 +1,6 @@
 // Formats the compare matrix as a terminal table, Markdown or JSON.
 import type { Plan } from "../types.js";
-import { BACKENDS } from "../backends/_render.js";
+import { BACKENDS } from "../backends/_registry.js";
 import { compare } from "./_compare.js";
 
 const MARK = { yes: "yes", external: "external", no: "NO", "n/a": "-" } as const;

@@ -1,10 +1,12 @@
 // Stage 2b: the rules a JSON Schema cannot express — cross-site uniqueness, values that depend
-// on each other, and backend capabilities (Traefik cannot dial a unix socket).
+// on each other; then each selected backend plug-in reports what it cannot render (checkFile,
+// checkSite), so validation never imports a backend's escaping.
 import { isIP } from "./_ip.js";
 import type { BackendName, Diagnostic, LoadedSite, SiteFileInput, SiteInput } from "../types.js";
+import type { Report } from "../backends/_backend.js";
 import { diagnostic, show } from "./_diagnostics.js";
 import { schemaDiagnostics } from "./_schema.js";
-import { caddyQuotable } from "../backends/_escape.js";
+import { plugins } from "../backends/_registry.js";
 import { asciiHost, mergeSite, parseSize, parseDuration, parseUpstream, MAX_UPLOAD_BYTES, MAX_TIMEOUT_SECONDS } from "./_values.js";
 
 /** Result of validation: the typed input when there are no errors, and every problem found. */
@@ -14,7 +16,7 @@ export interface Validated {
 }
 
 /** validateSite checks a loaded file against the schema, then the semantic rules. */
-export function validateSite(loaded: LoadedSite, backends: BackendName[] = ["nginx", "apache", "caddy", "traefik"]): Validated {
+export function validateSite(loaded: LoadedSite, backends?: BackendName[]): Validated {
   if (loaded.diagnostics.length > 0) return { diagnostics: loaded.diagnostics };
   if (loaded.value === null || typeof loaded.value !== "object" || Array.isArray(loaded.value)) {
     return { diagnostics: [diagnostic(loaded, "", `the document is ${show(loaded.value)} (expected a mapping with version: 1 and sites:)`)] };
@@ -28,7 +30,8 @@ export function validateSite(loaded: LoadedSite, backends: BackendName[] = ["ngi
 
 // --- internal ---
 
-function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendName[]): Diagnostic[] {
+function semantic(loaded: LoadedSite, input: SiteFileInput, backends?: BackendName[]): Diagnostic[] {
+  const selected = plugins(backends);
   const out: Diagnostic[] = [];
   const err = (path: string, message: string, prefer: "key" | "value" = "value") => out.push(diagnostic(loaded, path, message, prefer));
   // Where each name was first used: 2 × site index, plus 1 for a homeserver host.
@@ -41,15 +44,7 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
   };
 
   configStrings(input, [], err);
-  const t = input.backends?.traefik ?? {};
-  const epNames = [["entry_point", t.entry_point ?? "websecure"], ["http_entry_point", t.http_entry_point ?? "web"], ["federation_entry_point", t.federation_entry_point ?? "federation"]] as const;
-  for (const [knob, name] of epNames) {
-    const clash = epNames.find(([k, n]) => k !== knob && n === name);
-    if (clash && t[knob] !== undefined) err(`backends.traefik.${knob}`, `${show(name)} is also the ${clash[0]} (expected a different name: each names its own entry point)`);
-  }
-  const caddy = (path: string, value: unknown) => {
-    if (typeof value === "string" && !caddyQuotable(value)) err(path, `${show(value)} cannot be written in a Caddyfile (a backtick together with a backslash before a quote; rename the file or render without --backend caddy)`);
-  };
+  for (const b of selected) b.checkFile?.(input, err);
   input.sites.forEach((raw, i) => {
     const at = `sites[${i}]`;
     const site = mergeSite(input.defaults, raw) as SiteInput;
@@ -65,9 +60,6 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
       const parsed = parseUpstream(upstream);
       if (typeof parsed === "string") err(upstreamPath, `${show(upstream)} ${parsed}`);
       else if (parsed.kind === "unix" && Buffer.byteLength(parsed.path) > 107) err(upstreamPath, `${show(upstream)} names a socket path of ${Buffer.byteLength(parsed.path)} bytes (expected at most 107: the longest path a unix socket address holds)`);
-      else if (parsed.kind === "unix" && backends.includes("traefik") && !site.backends?.traefik?.upstream && !input.backends?.traefik?.upstream) {
-        err(upstreamPath, `${show(upstream)} is a unix socket, which Traefik cannot dial (set backends.traefik.upstream to a TCP address such as http://127.0.0.1:6167, or render without --backend traefik)`);
-      }
     }
     const sizePath = raw.homeserver?.max_upload !== undefined ? `${at}.homeserver.max_upload` : "defaults.homeserver.max_upload";
     if (site.homeserver?.max_upload !== undefined && parseSize(site.homeserver.max_upload) > MAX_UPLOAD_BYTES) {
@@ -78,27 +70,19 @@ function semantic(loaded: LoadedSite, input: SiteFileInput, backends: BackendNam
       err(timePath, `${show(site.homeserver.timeout)} is too long (expected at most 24h)`);
     }
     checkPorts(site, at, err);
-    if (backends.includes("caddy")) {
-      if (site.tls && "cert" in site.tls) caddy(`${at}.tls.cert`, site.tls.cert);
-      if (site.tls && "key" in site.tls) caddy(`${at}.tls.key`, site.tls.key);
-      caddy(upstreamPath, site.homeserver?.upstream);
-    }
-    const siteTraefik = raw.backends?.traefik;
-    for (const knob of siteTraefik ? ENTRY_POINTS : []) {
-      if (siteTraefik![knob] !== undefined) err(`${at}.backends.traefik.${knob}`, `entry point names are shared by every site (expected ${knob} in the top-level backends.traefik)`, "key");
-    }
     checkServer(site, host, at, err);
-    const traefik = backends.includes("traefik") ? { ...input.backends?.traefik, ...site.backends?.traefik } : {};
-    if (backends.includes("traefik") && traefik.well_known === "static" && !traefik.static_url) {
-      err(site.backends?.traefik ? `${at}.backends.traefik.well_known` : "backends.traefik.well_known", `well_known: static needs static_url (the address of a file server that serves out/well-known/${serverName ?? "SERVER_NAME"}/)`);
-    }
+    const source = (path: string) => (get(raw, path) !== undefined ? `${at}.${path}` : `defaults.${path}`);
+    for (const b of selected) b.checkSite?.({ input, raw, site, at, source, err });
   });
   return out;
 }
 
-const ENTRY_POINTS = ["entry_point", "http_entry_point", "federation_entry_point"] as const;
-
-type Report = (path: string, message: string, prefer?: "key" | "value") => void;
+/** get reads a dotted path of an object (undefined when any step is missing). */
+function get(value: unknown, path: string): unknown {
+  let v = value;
+  for (const k of path.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
 
 /**
  * configStrings checks every string that lands in a config (all but the well-known documents,

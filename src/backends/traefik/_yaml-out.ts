@@ -2,7 +2,7 @@
 // string double-quoted with JSON escapes (valid YAML 1.2, and what prettier leaves alone).
 // toYaml writes a tree of plain data; for the big dynamic file, traefik.ts writes each entry's
 // text itself (same layout) and MappingText keeps the entries in object order.
-import { yamlString } from "../_escape.js";
+import { yamlString } from "./_escape.js";
 
 /** toYaml writes a mapping of plain data as YAML (no trailing newline), `indent` spaces deep. */
 export function toYaml(value: Record<string, unknown>, indent = 0): string {
